@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jlaffaye/ftp"
+
+	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/user"
+)
+
+// serving is a serve command running in the background.
+type serving struct {
+	addrs          []net.Addr
+	sigs           chan<- os.Signal
+	stdout, stderr *syncBuffer
+	done           chan int
+}
+
+// startServe runs "serve" on loopback ports chosen by the system and waits
+// until it listens.
+func startServe(t *testing.T, e *env, extra ...string) *serving {
+	t.Helper()
+	s := &serving{stdout: new(syncBuffer), stderr: new(syncBuffer), done: make(chan int, 1)}
+	started := make(chan []net.Addr, 1)
+	subscribed := make(chan chan<- os.Signal, 1)
+	a := newApp(strings.NewReader(""), s.stdout, s.stderr)
+	a.started = func(addrs []net.Addr) { started <- addrs }
+	a.signals = func(c chan<- os.Signal) func() {
+		subscribed <- c
+		return func() {}
+	}
+	args := append([]string{"--data-dir", e.dataDir, "serve",
+		"--listen", "127.0.0.1:0", "--implicit-listen", "127.0.0.1:0", "--passive-ports", "40000-40999"}, extra...)
+	go func() { s.done <- a.run(context.Background(), args) }()
+
+	deadline := time.After(30 * time.Second)
+	for s.addrs == nil || s.sigs == nil {
+		select {
+		case s.addrs = <-started:
+		case s.sigs = <-subscribed:
+		case code := <-s.done:
+			t.Fatalf("serve exited with %d\nstdout: %s\nstderr: %s", code, s.stdout, s.stderr)
+		case <-deadline:
+			t.Fatalf("serve did not start\nstderr: %s", s.stderr)
+		}
+	}
+	return s
+}
+
+// stop sends SIGTERM and waits for the exit code.
+func (s *serving) stop(t *testing.T) int {
+	t.Helper()
+	s.sigs <- syscall.SIGTERM
+	select {
+	case code := <-s.done:
+		return code
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not stop\nstderr: %s", s.stderr)
+	}
+	return -1
+}
+
+// waitLog polls the log until it contains want.
+func (s *serving) waitLog(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(s.stderr.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log never contained %q:\n%s", want, s.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestServe(t *testing.T) {
+	e := newEnv(t)
+	s := startServe(t, e)
+	if len(s.addrs) != 2 {
+		t.Fatalf("listening on %v, want explicit and implicit", s.addrs)
+	}
+
+	box := s.stdout.String()
+	m := regexp.MustCompile(`password:\s+(\S+)`).FindStringSubmatch(box)
+	if m == nil || !strings.Contains(box, "ftpuser") || !strings.Contains(box, s.addrs[0].String()) {
+		t.Fatalf("first-user box missing or incomplete:\n%s", box)
+	}
+	pw := m[1]
+	if strings.Contains(s.stderr.String(), pw) {
+		t.Fatal("the first user's password is in the log")
+	}
+	home := filepath.Join(e.dataDir, "homes", firstUserName)
+	if fi, err := os.Stat(home); err != nil || fi.Mode().Perm() != homeDirMode {
+		t.Fatalf("first user's home: %v, %v", fi, err)
+	}
+
+	// A real client logs in over explicit TLS, trusting only the
+	// self-signed certificate the server created, and uploads a file.
+	pem, err := os.ReadFile(filepath.Join(e.dataDir, "tls", "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	conn, err := ftp.Dial(s.addrs[0].String(), ftp.DialWithTimeout(10*time.Second),
+		ftp.DialWithExplicitTLS(&tls.Config{RootCAs: pool, ServerName: "localhost",
+			ClientSessionCache: tls.NewLRUClientSessionCache(4)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Login(firstUserName, pw); err != nil {
+		t.Fatalf("login with the printed password: %v", err)
+	}
+	if err := conn.Stor("hello.txt", bytes.NewReader([]byte("hello"))); err != nil {
+		t.Errorf("upload: %v", err)
+	} else if data, err := os.ReadFile(filepath.Join(home, "hello.txt")); err != nil || string(data) != "hello" {
+		t.Errorf("uploaded file: %q, %v", data, err)
+	}
+	conn.Quit()
+
+	// SIGHUP reloads the configuration and the certificate.
+	s.sigs <- syscall.SIGHUP
+	s.waitLog(t, "configuration reloaded")
+
+	if code := s.stop(t); code != exitOK {
+		t.Fatalf("serve exit %d\nstderr: %s", code, s.stderr)
+	}
+	if !strings.Contains(s.stderr.String(), "stopped") {
+		t.Errorf("no stop message in the log:\n%s", s.stderr)
+	}
+
+	// The next start finds a user and prints no box.
+	s = startServe(t, e)
+	if out := s.stdout.String(); out != "" {
+		t.Errorf("second start printed:\n%s", out)
+	}
+	s.stop(t)
+}
+
+func TestServeReloadFailureKeepsRunning(t *testing.T) {
+	e := newEnv(t)
+	cfgFile := filepath.Join(t.TempDir(), "bulwark.toml")
+	if err := os.WriteFile(cfgFile, []byte("[users]\ncreate_first_user = false\n[tls]\npolicy = \"optional\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, e, "--config", cfgFile)
+	if s.stdout.String() != "" {
+		t.Errorf("box printed although create_first_user = false:\n%s", s.stdout)
+	}
+	if !strings.Contains(s.stderr.String(), "tls.policy is optional") {
+		t.Errorf("no warning about the optional TLS policy:\n%s", s.stderr)
+	}
+	if err := os.WriteFile(cfgFile, []byte("[passive]\nports = \"1-2\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.sigs <- syscall.SIGHUP
+	s.waitLog(t, "reload failed")
+	if !strings.Contains(s.stderr.String(), "passive.ports") {
+		t.Errorf("reload error does not name the key:\n%s", s.stderr)
+	}
+	// Still serving.
+	c, err := net.DialTimeout("tcp", s.addrs[0].String(), 10*time.Second)
+	if err != nil {
+		t.Fatalf("server gone after a failed reload: %v", err)
+	}
+	c.Close()
+	if code := s.stop(t); code != exitOK {
+		t.Errorf("serve exit %d", code)
+	}
+}
+
+func TestServeFlagErrors(t *testing.T) {
+	e := newEnv(t)
+	r := e.run("", "serve", "--passive-ports", "70000-1")
+	if r.code != exitError || !strings.Contains(r.stderr, `passive.ports: "70000-1"`) {
+		t.Errorf("bad --passive-ports: exit %d, %q", r.code, r.stderr)
+	}
+	r = e.run("", "serve", "--listen", "nonsense")
+	if r.code != exitError || !strings.Contains(r.stderr, "server.listen") {
+		t.Errorf("bad --listen: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+func TestPrintFirstUser(t *testing.T) {
+	cfg := config.Default()
+	u := &user.User{Name: "ftpuser", Home: "/data/homes/ftpuser"}
+	var b bytes.Buffer
+	printFirstUser(&b, cfg, u, "Secret123", nil)
+	out := b.String()
+	for _, want := range []string{"Secret123", "/data/homes/ftpuser", "curl --ssl-reqd -k -u ftpuser ftp://localhost:2121/",
+		"ftps://localhost:2990/", "verify-certificate no"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("box lacks %q:\n%s", want, out)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for _, l := range lines {
+		if len([]rune(l)) != len([]rune(lines[0])) {
+			t.Errorf("ragged box line %q", l)
+		}
+	}
+
+	cfg.TLS.CertFile, cfg.TLS.KeyFile = "/etc/c.pem", "/etc/k.pem"
+	cfg.Server.ImplicitListen = ""
+	b.Reset()
+	printFirstUser(&b, cfg, u, "Secret123", []net.Addr{&net.TCPAddr{IP: net.IPv6loopback, Port: 21}})
+	out = b.String()
+	if strings.Contains(out, " -k") || strings.Contains(out, "verify-certificate") || strings.Contains(out, "ftps://") {
+		t.Errorf("box for a real certificate without implicit listener:\n%s", out)
+	}
+	if !strings.Contains(out, "ftp://[::1]:21/") {
+		t.Errorf("box lacks the bound address:\n%s", out)
+	}
+}
+
+func TestRestartKeys(t *testing.T) {
+	old := config.Default()
+	cfg := config.Default()
+	if keys := restartKeys(old, cfg); len(keys) != 0 {
+		t.Errorf("no change reported %v", keys)
+	}
+	cfg.Server.Listen = ":21"
+	cfg.Log.File = "x.log"
+	cfg.Log.Level = "debug" // applied on reload
+	keys := restartKeys(old, cfg)
+	if strings.Join(keys, ",") != "server.listen,log.file" {
+		t.Errorf("restartKeys = %v", keys)
+	}
+}

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/password"
+	"github.com/bulwark-ftp/bulwark/internal/store"
+	"github.com/bulwark-ftp/bulwark/internal/user"
+)
+
+// homeDirMode is the mode of home directories Bulwark creates: the
+// server's group may read (for backups), others get nothing.
+const homeDirMode = 0o750
+
+func (a *app) userCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "user",
+		Short: "Manage user accounts",
+		Long: "Manage user accounts in the store under data_dir. Changes take effect at the\n" +
+			"user's next login; the server may keep running.",
+		Args: cobra.ArbitraryArgs,
+		RunE: groupRunE,
+	}
+	cmd.AddCommand(a.userAddCmd(), a.userListCmd(), a.userShowCmd(), a.userSetCmd(),
+		a.userPasswdCmd(), a.userEnableCmd(false), a.userEnableCmd(true), a.userDelCmd())
+	return cmd
+}
+
+// withStore loads the configuration, opens the store, runs fn and closes
+// the store.
+func (a *app) withStore(ctx context.Context, fn func(cfg *config.Config, st store.Store) error) error {
+	cfg, _, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	err = fn(cfg, st)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// getUser finds a user, turning "not found" into the message users see.
+func getUser(ctx context.Context, st store.Store, name string) (*user.User, error) {
+	u, err := st.GetUser(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("user %q: not found", name)
+	}
+	return u, err
+}
+
+// makeHome turns dir into an absolute path and creates it if missing.
+func makeHome(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(abs, homeDirMode); err != nil {
+		return "", fmt.Errorf("home directory: %w", err)
+	}
+	return abs, nil
+}
+
+func hasher(cfg *config.Config) *password.Hasher {
+	return &password.Hasher{Params: cfg.PasswordHash.Params()}
+}
+
+func (a *app) userAddCmd() *cobra.Command {
+	var (
+		u         user.User
+		fromStdin bool
+	)
+	cmd := &cobra.Command{
+		Use:   "add NAME",
+		Short: "Create a user",
+		Long: "Create a user. The password is typed twice at the terminal, or read as one\n" +
+			"line from standard input with --password-stdin; never from the command line.\n" +
+			"The home directory defaults to <data_dir>/<users.home_root>/NAME and is created.",
+		Args: exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			u.Name = args[0]
+			return a.userAdd(cmd.Context(), &u, fromStdin)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&u.Home, "home", "", "home `DIR` (default <data_dir>/homes/NAME); relative to the working directory")
+	f.BoolVar(&u.Disabled, "disabled", false, "create the account disabled")
+	f.BoolVar(&u.RequireTLS, "require-tls", false, "refuse this user over clear-text connections")
+	f.StringVar(&u.Comment, "comment", "", "free `TEXT` for administrators")
+	f.BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
+	return cmd
+}
+
+func (a *app) userAdd(ctx context.Context, u *user.User, fromStdin bool) error {
+	if err := user.ValidateName(u.Name); err != nil {
+		return fmt.Errorf("user %q: %w", u.Name, err)
+	}
+	return a.withStore(ctx, func(cfg *config.Config, st store.Store) error {
+		// Checked before the password is asked for, so nobody types one in
+		// vain.
+		if _, err := st.GetUser(ctx, u.Name); err == nil {
+			return fmt.Errorf("user %q: already exists", u.Name)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		pw, err := a.readNewPassword(fromStdin)
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash, err = hasher(cfg).Hash(pw); err != nil {
+			return err
+		}
+		if u.Home == "" {
+			u.Home = cfg.DefaultHome(u.Name)
+		}
+		if u.Home, err = makeHome(u.Home); err != nil {
+			return err
+		}
+		if err := st.CreateUser(ctx, u); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return fmt.Errorf("user %q: already exists", u.Name)
+			}
+			return err
+		}
+		fmt.Fprintf(a.stdout, "user %q created, home %s\n", u.Name, u.Home)
+		return nil
+	})
+}
+
+func (a *app) userListCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List users",
+		Args:  exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
+				users, err := st.ListUsers(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeUsersJSON(a.stdout, users)
+				}
+				return writeUsersTable(a.stdout, users)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *app) userShowCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show one user",
+		Args:  exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
+				u, err := getUser(ctx, st, args[0])
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeUserJSON(a.stdout, u)
+				}
+				return writeUserText(a.stdout, u)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *app) userSetCmd() *cobra.Command {
+	var (
+		home, comment string
+		requireTLS    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "set NAME",
+		Short: "Change a user's settings",
+		Args:  exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f := cmd.Flags()
+			if !f.Changed("home") && !f.Changed("require-tls") && !f.Changed("comment") {
+				return usagef("nothing to change: give --home, --require-tls or --comment")
+			}
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
+				u, err := getUser(ctx, st, args[0])
+				if err != nil {
+					return err
+				}
+				if f.Changed("home") {
+					if home == "" {
+						return errors.New("--home: must not be empty")
+					}
+					if u.Home, err = makeHome(home); err != nil {
+						return err
+					}
+				}
+				if f.Changed("require-tls") {
+					u.RequireTLS = requireTLS
+				}
+				if f.Changed("comment") {
+					u.Comment = comment
+				}
+				if err := st.UpdateUser(ctx, u); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "user %q updated\n", u.Name)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&home, "home", "", "new home `DIR` (created if missing); relative to the working directory")
+	f.BoolVar(&requireTLS, "require-tls", false, "refuse this user over clear-text connections (--require-tls=false to allow)")
+	f.StringVar(&comment, "comment", "", "free `TEXT` for administrators")
+	return cmd
+}
+
+func (a *app) userPasswdCmd() *cobra.Command {
+	var fromStdin bool
+	cmd := &cobra.Command{
+		Use:   "passwd NAME",
+		Short: "Set a user's password",
+		Args:  exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(cfg *config.Config, st store.Store) error {
+				u, err := getUser(ctx, st, args[0])
+				if err != nil {
+					return err
+				}
+				pw, err := a.readNewPassword(fromStdin)
+				if err != nil {
+					return err
+				}
+				hash, err := hasher(cfg).Hash(pw)
+				if err != nil {
+					return err
+				}
+				if err := st.SetPasswordHash(ctx, u.Name, hash); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "password of user %q changed\n", u.Name)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
+	return cmd
+}
+
+// userEnableCmd builds "user disable" or "user enable".
+func (a *app) userEnableCmd(disable bool) *cobra.Command {
+	verb, state, short := "enable", "enabled", "Allow a user to log in again"
+	if disable {
+		verb, state, short = "disable", "disabled", "Refuse a user's logins (the account and files stay)"
+	}
+	return &cobra.Command{
+		Use:   verb + " NAME",
+		Short: short,
+		Args:  exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
+				u, err := getUser(ctx, st, args[0])
+				if err != nil {
+					return err
+				}
+				if u.Disabled == disable {
+					fmt.Fprintf(a.stdout, "user %q is already %s\n", u.Name, state)
+					return nil
+				}
+				u.Disabled = disable
+				if err := st.UpdateUser(ctx, u); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "user %q %s\n", u.Name, state)
+				return nil
+			})
+		},
+	}
+}
+
+func (a *app) userDelCmd() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "del NAME",
+		Short: "Delete a user (the home directory is kept)",
+		Args:  exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
+				u, err := getUser(ctx, st, args[0])
+				if err != nil {
+					return err
+				}
+				if !yes {
+					question := fmt.Sprintf("Delete user %q? Its home directory %s is kept.", u.Name, u.Home)
+					if err := a.confirm(question, fmt.Sprintf("user %q not deleted", u.Name)); err != nil {
+						return err
+					}
+				}
+				if err := st.DeleteUser(ctx, u.Name); err != nil {
+					if errors.Is(err, store.ErrNotFound) {
+						return fmt.Errorf("user %q: not found", u.Name)
+					}
+					return err
+				}
+				fmt.Fprintf(a.stdout, "user %q deleted; home directory %s kept\n", u.Name, u.Home)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	return cmd
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/password"
+	"github.com/bulwark-ftp/bulwark/internal/store"
+	"github.com/bulwark-ftp/bulwark/internal/user"
+)
+
+const (
+	firstUserName   = "ftpuser"
+	firstPasswordLn = 20
+)
+
+// createFirstUser makes the first account when the store is empty and
+// users.create_first_user is on, so that a fresh server is usable at once.
+// It returns the user and its password, or nil when nothing was created.
+// The password is for the terminal only, never for the log.
+func createFirstUser(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger) (*user.User, string, error) {
+	if !cfg.Users.CreateFirstUser {
+		return nil, "", nil
+	}
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return nil, "", err
+	}
+	pw, err := password.Generate(firstPasswordLn)
+	if err != nil {
+		return nil, "", err
+	}
+	hash, err := hasher(cfg).Hash(pw)
+	if err != nil {
+		return nil, "", err
+	}
+	home, err := makeHome(cfg.DefaultHome(firstUserName))
+	if err != nil {
+		return nil, "", err
+	}
+	u := &user.User{Name: firstUserName, PasswordHash: hash, Home: home, Comment: "created at first start"}
+	if err := st.CreateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			// Another process created it in between: not ours to announce.
+			return nil, "", nil
+		}
+		return nil, "", err
+	}
+	logger.Info("created the first user; its password was printed on standard output", "user", u.Name, "home", u.Home)
+	return u, pw, nil
+}
+
+// printFirstUser shows the new account in a box, once. addrs are the bound
+// listeners (explicit first); when empty the configured ones are used.
+func printFirstUser(w io.Writer, cfg *config.Config, u *user.User, pw string, addrs []net.Addr) {
+	explicit, implicit := cfg.Server.Listen, cfg.Server.ImplicitListen
+	if len(addrs) > 0 {
+		explicit = addrs[0].String()
+	}
+	if len(addrs) > 1 {
+		implicit = addrs[1].String()
+	}
+	curlInsecure, lftpInsecure := "", ""
+	if cfg.TLS.CertFile == "" {
+		curlInsecure = " -k"
+		lftpInsecure = "; set ssl:verify-certificate no"
+	}
+	lines := []string{
+		"Bulwark created the first user. The password is shown only this once.",
+		"",
+		"  user:      " + u.Name,
+		"  password:  " + pw,
+		"  home:      " + u.Home,
+		"",
+		"Connect (the client asks for the password):",
+		fmt.Sprintf("  curl --ssl-reqd%s -u %s ftp://%s/", curlInsecure, u.Name, connectHost(explicit)),
+		fmt.Sprintf("  lftp -u %s -e 'set ftp:ssl-force true%s' ftp://%s", u.Name, lftpInsecure, connectHost(explicit)),
+	}
+	if implicit != "" {
+		lines = append(lines, fmt.Sprintf("  curl%s -u %s ftps://%s/", curlInsecure, u.Name, connectHost(implicit)))
+	}
+	if curlInsecure != "" {
+		lines = append(lines, "The certificate is self-signed: compare its SHA-256 fingerprint in the log.")
+	}
+	lines = append(lines, "Change the password with: bulwark user passwd "+u.Name)
+
+	width := 0
+	for _, l := range lines {
+		width = max(width, utf8.RuneCountInString(l))
+	}
+	border := "+" + strings.Repeat("-", width+2) + "+"
+	var b strings.Builder
+	b.WriteString(border + "\n")
+	for _, l := range lines {
+		b.WriteString("| " + l + strings.Repeat(" ", width-utf8.RuneCountInString(l)) + " |\n")
+	}
+	b.WriteString(border + "\n")
+	io.WriteString(w, b.String())
+}
+
+// connectHost turns a listen address into one a local client can dial: a
+// wildcard host becomes localhost.
+func connectHost(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+)
+
+// terminal is the interactive side of standard input.
+type terminal interface {
+	// ReadPassword prompts and reads a line without echo.
+	ReadPassword(prompt string) (string, error)
+	// ReadLine prompts and reads a line.
+	ReadLine(prompt string) (string, error)
+}
+
+// tty is a real terminal; prompts go to standard error so that standard
+// output stays clean for pipes.
+type tty struct {
+	fd  int
+	in  *bufio.Reader
+	out io.Writer
+}
+
+// detectTerminal returns a terminal when stdin is one, else nil.
+func detectTerminal(stdin io.Reader, in *bufio.Reader, out io.Writer) terminal {
+	f, ok := stdin.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &tty{fd: int(f.Fd()), in: in, out: out}
+}
+
+func (t *tty) ReadPassword(prompt string) (string, error) {
+	fmt.Fprint(t.out, prompt)
+	b, err := term.ReadPassword(t.fd)
+	fmt.Fprintln(t.out)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func (t *tty) ReadLine(prompt string) (string, error) {
+	fmt.Fprint(t.out, prompt)
+	return readLine(t.in)
+}
+
+// readLine reads one line without its line ending; a last line without a
+// newline counts.
+func readLine(r *bufio.Reader) (string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		if errors.Is(err, io.EOF) {
+			return "", errors.New("no input")
+		}
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// Password rules for passwords an administrator sets. Kept in one place so
+// that a full policy can replace them.
+const (
+	minPasswordLen = 8
+	maxPasswordLen = 1024
+)
+
+// checkNewPassword decides whether pw may become a user's password.
+func checkNewPassword(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case pw == "":
+		return errors.New("empty password refused")
+	case n < minPasswordLen:
+		return fmt.Errorf("password too short: at least %d characters", minPasswordLen)
+	case len(pw) > maxPasswordLen:
+		return fmt.Errorf("password too long: at most %d bytes", maxPasswordLen)
+	case !utf8.ValidString(pw):
+		return errors.New("password is not valid UTF-8")
+	}
+	return nil
+}
+
+// readNewPassword gets a new password: one line of standard input with
+// --password-stdin, else typed twice at the terminal. Passwords never come
+// from the command line, where other users could see them.
+func (a *app) readNewPassword(fromStdin bool) (string, error) {
+	var pw string
+	switch {
+	case fromStdin:
+		line, err := readLine(a.stdin)
+		if err != nil {
+			return "", fmt.Errorf("reading the password from standard input: %w", err)
+		}
+		pw = line
+	case a.term == nil:
+		return "", usagef("standard input is not a terminal: use --password-stdin to pipe the password in")
+	default:
+		first, err := a.term.ReadPassword("New password: ")
+		if err != nil {
+			return "", err
+		}
+		if err := checkNewPassword(first); err != nil {
+			return "", err
+		}
+		second, err := a.term.ReadPassword("Repeat password: ")
+		if err != nil {
+			return "", err
+		}
+		if first != second {
+			return "", errors.New("passwords do not match")
+		}
+		pw = first
+	}
+	if err := checkNewPassword(pw); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
+// confirm asks a yes/no question at the terminal; without one it refuses,
+// since nobody is there to answer.
+func (a *app) confirm(question, refusal string) error {
+	if a.term == nil {
+		return fmt.Errorf("%s: standard input is not a terminal; pass --yes to confirm", refusal)
+	}
+	answer, err := a.term.ReadLine(question + " [y/N] ")
+	if err != nil {
+		return err
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return fmt.Errorf("%s: not confirmed", refusal)
+}

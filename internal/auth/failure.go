@@ -1,0 +1,64 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrLoginFailed is what every failed login is, whatever the reason. Code
+// that answers a client tests for it with errors.Is and says nothing more.
+var ErrLoginFailed = errors.New("login failed")
+
+// Reason is the true cause of a failed login, for logs and attack
+// detection. It must never reach the client.
+type Reason int
+
+const (
+	// ReasonUnknownUser: no account has this name.
+	ReasonUnknownUser Reason = iota + 1
+	// ReasonBadPassword: the password does not match (also for disabled
+	// accounts, so a guess is always counted as a guess).
+	ReasonBadPassword
+	// ReasonDisabled: the password matched but the account is disabled.
+	ReasonDisabled
+	// ReasonInvalidName: the name can never be an account (user.ValidateName).
+	ReasonInvalidName
+	// ReasonStoreError: the store failed, or holds a hash that cannot be read.
+	ReasonStoreError
+	// ReasonTLSRequired: the password matched but the account requires TLS
+	// and the connection is in clear text.
+	ReasonTLSRequired
+)
+
+// String returns a stable token for logs and tools.
+func (r Reason) String() string {
+	switch r {
+	case ReasonUnknownUser:
+		return "unknown_user"
+	case ReasonBadPassword:
+		return "bad_password"
+	case ReasonDisabled:
+		return "disabled"
+	case ReasonInvalidName:
+		return "invalid_name"
+	case ReasonStoreError:
+		return "store_error"
+	case ReasonTLSRequired:
+		return "tls_required"
+	}
+	return fmt.Sprintf("reason(%d)", int(r))
+}
+
+// FailureError is the error Login returns on failure. User is the name as the
+// client sent it.
+type FailureError struct {
+	Reason Reason
+	User   string
+}
+
+func (e *FailureError) Error() string {
+	return fmt.Sprintf("login failed for %q: %s", e.User, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrLoginFailed) true.
+func (e *FailureError) Unwrap() error { return ErrLoginFailed }

@@ -1,0 +1,188 @@
+// Package auth is the login pipeline: it finds the account, checks the
+// password, upgrades legacy hashes and records the login. Every failure
+// looks the same to the client (ErrLoginFailed after the same delay, at the
+// same hashing cost), while the true reason goes to the log and to the
+// caller as a FailureError.
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/bulwark-ftp/bulwark/internal/password"
+	"github.com/bulwark-ftp/bulwark/internal/store"
+	"github.com/bulwark-ftp/bulwark/internal/user"
+)
+
+// DefaultFailureDelay is used when Pipeline.FailureDelay is zero.
+const DefaultFailureDelay = time.Second
+
+// Attempt is one login attempt.
+type Attempt struct {
+	SessionID string
+	Remote    netip.AddrPort
+	User      string
+	Password  string
+	// TLS is true when the control connection is encrypted.
+	TLS bool
+}
+
+// Pipeline checks logins. Store and Hasher are required; the other fields
+// have usable zero values. A Pipeline is safe for concurrent use: a failed
+// login blocks only its own call during the delay.
+type Pipeline struct {
+	Store  store.Store
+	Hasher *password.Hasher
+	// FailureDelay is waited after every failure, whatever its reason, so
+	// that neither timing nor rate tells the reasons apart. Zero means
+	// DefaultFailureDelay; negative means no delay.
+	FailureDelay time.Duration
+	// Sleep waits d or until ctx is done. Nil means a real timer.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock for LastLogin. Nil means time.Now.
+	Now func() time.Time
+	// Logger receives security events. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Login checks a and returns the account on success. On failure the error
+// is a *FailureError (errors.Is(err, ErrLoginFailed)), returned after
+// FailureDelay or when ctx is done, whichever is first.
+//
+// Store errors are failures, never successes. A hash that matched but is
+// legacy or made with other parameters is replaced with one made with the
+// Hasher's current parameters before the login succeeds.
+func (p *Pipeline) Login(ctx context.Context, a Attempt) (*user.User, error) {
+	log := p.logger().With("session", a.SessionID, "remote", a.Remote.String(), "user", a.User)
+	if p.Store == nil || p.Hasher == nil {
+		log.Error("login pipeline has no store or hasher")
+		return nil, p.fail(ctx, log, a, ReasonStoreError)
+	}
+
+	if err := user.ValidateName(a.User); err != nil {
+		// Hash anyway so that no kind of failure is cheaper than another.
+		p.Hasher.DummyVerify(a.Password)
+		return nil, p.fail(ctx, log, a, ReasonInvalidName)
+	}
+
+	u, err := p.Store.GetUser(ctx, a.User)
+	if errors.Is(err, store.ErrNotFound) {
+		p.Hasher.DummyVerify(a.Password)
+		return nil, p.fail(ctx, log, a, ReasonUnknownUser)
+	}
+	if err != nil {
+		log.Error("login: user store failed", "err", err)
+		return nil, p.fail(ctx, log, a, ReasonStoreError)
+	}
+
+	// The password is checked even for accounts that will be refused, so
+	// that disabled accounts cost the same as any other.
+	ok, needsRehash, err := p.Hasher.Verify(u.PasswordHash, a.Password)
+	switch {
+	case err != nil:
+		p.Hasher.DummyVerify(a.Password)
+		log.Error("login: stored password hash unusable", "err", err)
+		return nil, p.fail(ctx, log, a, ReasonStoreError)
+	case !ok:
+		return nil, p.fail(ctx, log, a, ReasonBadPassword)
+	case u.Disabled:
+		return nil, p.fail(ctx, log, a, ReasonDisabled)
+	case u.RequireTLS && !a.TLS:
+		return nil, p.fail(ctx, log, a, ReasonTLSRequired)
+	}
+
+	if needsRehash {
+		if err := p.upgrade(ctx, log, u, a.Password); err != nil {
+			return nil, p.fail(ctx, log, a, ReasonStoreError)
+		}
+	}
+	now := p.now()
+	if err := p.Store.RecordLogin(ctx, u.Name, now); err != nil {
+		log.Error("login: recording the login failed", "err", err)
+		return nil, p.fail(ctx, log, a, ReasonStoreError)
+	}
+	u.LastLogin = now
+	log.Info("login succeeded", "account", u.Name)
+	return u, nil
+}
+
+// upgrade replaces u's hash with one made with the current parameters.
+func (p *Pipeline) upgrade(ctx context.Context, log *slog.Logger, u *user.User, pw string) error {
+	newHash, err := p.Hasher.Hash(pw)
+	if err != nil {
+		log.Error("login: rehashing password failed", "err", err)
+		return err
+	}
+	if err := p.Store.SetPasswordHash(ctx, u.Name, newHash); err != nil {
+		log.Error("login: storing upgraded password hash failed", "err", err)
+		return err
+	}
+	log.Info("password hash upgraded", "account", u.Name, "from", hashScheme(u.PasswordHash))
+	u.PasswordHash = newHash
+	return nil
+}
+
+// fail logs the failure with its reason, waits the failure delay and
+// returns the error. The log is written first so that a watcher sees the
+// attempt without waiting for the delay.
+func (p *Pipeline) fail(ctx context.Context, log *slog.Logger, a Attempt, r Reason) error {
+	log.Warn("login failed", "reason", r.String(), "tls", a.TLS)
+	if d := p.delay(); d > 0 {
+		sleep := p.Sleep
+		if sleep == nil {
+			sleep = sleepCtx
+		}
+		// The error only says ctx ended; the login has failed either way.
+		_ = sleep(ctx, d)
+	}
+	return &FailureError{Reason: r, User: a.User}
+}
+
+func (p *Pipeline) delay() time.Duration {
+	if p.FailureDelay == 0 {
+		return DefaultFailureDelay
+	}
+	return p.FailureDelay
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.Now == nil {
+		return time.Now()
+	}
+	return p.Now()
+}
+
+func (p *Pipeline) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// hashScheme names a hash's scheme for the upgrade log, without any of the
+// hash itself.
+func hashScheme(h string) string {
+	for _, s := range []struct{ prefix, name string }{
+		{"$argon2id$", "argon2id"}, {"$2a$", "bcrypt"}, {"$2b$", "bcrypt"}, {"$2y$", "bcrypt"}, {"$6$", "sha512-crypt"},
+	} {
+		if strings.HasPrefix(h, s.prefix) {
+			return s.name
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,85 @@
+package ftp
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/tls"
+)
+
+// tlsBinding is the TLS configuration of one control connection and of the
+// data connections that belong to it.
+//
+// RFC 4217 leaves open how a server knows that a data connection comes from
+// the client of a given control connection. Bulwark requires the data
+// connection to resume the control connection's TLS session: every session
+// ticket issued on this connection carries a random marker private to it
+// (in SessionState.Extra, encrypted and authenticated with the ticket), and
+// only tickets with that marker are accepted. A stranger who connects to a
+// passive port first cannot resume, and so gets no data; a ticket from
+// another control connection, even of the same user, does not resume either.
+type tlsBinding struct {
+	cfg    *tls.Config
+	marker []byte
+}
+
+// tlsMarkerPrefix names the Extra entry, so that other layers sharing Extra
+// can tell it apart (crypto/tls asks for recognisable entries).
+const tlsMarkerPrefix = "bulwark-ctl-v1:"
+
+// newTLSBinding clones base for one control connection. When resumption is
+// required, session tickets are switched on for the clone even if base
+// disabled them, since the policy cannot work without them.
+func newTLSBinding(base *tls.Config, requireResume bool) *tlsBinding {
+	id := make([]byte, 16)
+	rand.Read(id) // crypto/rand.Read never fails
+	b := &tlsBinding{marker: append([]byte(tlsMarkerPrefix), id...)}
+	cfg := base.Clone()
+	if requireResume {
+		cfg.SessionTicketsDisabled = false
+	}
+	cfg.WrapSession = b.wrap
+	cfg.UnwrapSession = b.unwrap
+	if orig := base.GetConfigForClient; orig != nil {
+		// The config a callback returns replaces ours for that handshake, so
+		// it must carry the same binding.
+		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			c, err := orig(hello)
+			if err != nil || c == nil {
+				return c, err
+			}
+			c = c.Clone()
+			if requireResume {
+				c.SessionTicketsDisabled = false
+			}
+			c.WrapSession = b.wrap
+			c.UnwrapSession = b.unwrap
+			c.GetConfigForClient = nil
+			return c, nil
+		}
+	}
+	b.cfg = cfg
+	return b
+}
+
+// wrap adds this connection's marker to a session and seals it with the
+// clone's ticket keys.
+func (b *tlsBinding) wrap(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
+	ss.Extra = append(ss.Extra, b.marker)
+	return b.cfg.EncryptTicket(cs, ss)
+}
+
+// unwrap accepts only tickets issued on this connection. Returning (nil,
+// nil) makes crypto/tls ignore the ticket and run a full handshake, which
+// the data-connection check then refuses.
+func (b *tlsBinding) unwrap(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
+	ss, err := b.cfg.DecryptTicket(identity, cs)
+	if err != nil || ss == nil {
+		return nil, nil
+	}
+	for _, e := range ss.Extra {
+		if bytes.Equal(e, b.marker) {
+			return ss, nil
+		}
+	}
+	return nil, nil
+}

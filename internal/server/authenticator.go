@@ -1,0 +1,50 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/bulwark-ftp/bulwark/internal/auth"
+	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/ftp"
+	"github.com/bulwark-ftp/bulwark/internal/vfs"
+)
+
+// authenticator adapts the login pipeline to the engine: a successful login
+// gets the user's jailed file system.
+type authenticator struct {
+	pipeline *auth.Pipeline
+	cfg      *config.Config
+	logger   *slog.Logger
+}
+
+func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.LoginResult, error) {
+	u, err := a.pipeline.Login(ctx, auth.Attempt{
+		SessionID: info.SessionID,
+		Remote:    info.Remote,
+		User:      info.User,
+		Password:  info.Password,
+		TLS:       info.TLS != nil,
+	})
+	if err != nil {
+		return nil, ftp.ErrLoginFailed
+	}
+	home := u.Home
+	if !filepath.IsAbs(home) {
+		home = a.cfg.Resolve(home)
+	}
+	fsys, err := vfs.New(home, vfs.Options{CreateHome: true, Logger: a.logger})
+	if err != nil {
+		// The account is fine but its home is unusable: refuse the login and
+		// say why in the log only.
+		a.logger.Error("home directory unusable", "user", u.Name, "err", err)
+		return nil, ftp.ErrLoginFailed
+	}
+	return &ftp.LoginResult{
+		User:       u.Name,
+		FS:         fsys,
+		RequireTLS: u.RequireTLS,
+		Close:      func() { fsys.Close() },
+	}, nil
+}

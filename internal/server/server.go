@@ -1,0 +1,199 @@
+// Package server wires the protocol engine to the account store, the login
+// pipeline and the per-user file systems, and owns the listeners.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/bulwark-ftp/bulwark/internal/auth"
+	"github.com/bulwark-ftp/bulwark/internal/certs"
+	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/ftp"
+	"github.com/bulwark-ftp/bulwark/internal/password"
+	"github.com/bulwark-ftp/bulwark/internal/store"
+)
+
+// Server is a running Bulwark instance: an FTP engine, its listeners and the
+// parts behind them.
+type Server struct {
+	cfg    *config.Config
+	store  store.Store
+	logger *slog.Logger
+	now    func() time.Time
+
+	certs  *certs.Reloader
+	engine *ftp.Server
+
+	mu        sync.Mutex
+	listeners []net.Listener
+	wg        sync.WaitGroup
+}
+
+// New builds a server from a validated configuration. It loads or creates
+// the TLS certificate but binds nothing; call Start.
+func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, store: st, logger: logger, now: time.Now}
+
+	reloader, err := certs.NewReloader(cfg.TLSDir(), cfg.TLS.CertFile, cfg.TLS.KeyFile, s.now)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	s.certs = reloader
+	tlsConf, err := certs.TLSConfig(cfg.TLS.MinVersion, cfg.TLS.CipherSuites, reloader)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+
+	pipeline := &auth.Pipeline{
+		Store:        st,
+		Hasher:       &password.Hasher{Params: cfg.PasswordHash.Params()},
+		FailureDelay: cfg.Auth.FailureDelay.Duration,
+		Now:          s.now,
+		Logger:       logger,
+	}
+	low, high := cfg.PassiveRange()
+	s.engine = &ftp.Server{
+		Auth:               &authenticator{pipeline: pipeline, cfg: cfg, logger: logger},
+		TLSConfig:          tlsConf,
+		AllowCleartext:     cfg.TLS.Policy == "optional",
+		AllowUnresumedData: !cfg.TLS.RequireSessionResumption,
+		PassivePortMin:     low,
+		PassivePortMax:     high,
+		DisableActive:      !cfg.Active.Enabled,
+		IdleTimeout:        cfg.Server.IdleTimeout.Duration,
+		DataTimeout:        cfg.Server.DataTimeout.Duration,
+		LoginTimeout:       cfg.Server.LoginTimeout.Duration,
+		MaxLineLength:      cfg.Server.MaxLineLength,
+		Banner:             cfg.Server.Banner,
+		Logger:             logger,
+		Now:                s.now,
+	}
+	if addr := cfg.Passive.PublicAddress; addr != "" {
+		ip, err := resolvePublic(addr)
+		if err != nil {
+			return nil, fmt.Errorf("passive.public_address: %w", err)
+		}
+		s.engine.PassiveAddress = ip
+	}
+	return s, nil
+}
+
+// resolvePublic turns the configured public address (an IP or a host name)
+// into the IPv4 address announced in PASV replies.
+func resolvePublic(host string) (netip.Addr, error) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap(), nil
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip4", host)
+	if err != nil || len(ips) == 0 {
+		return netip.Addr{}, fmt.Errorf("cannot resolve %q to an IPv4 address", host)
+	}
+	return ips[0].Unmap(), nil
+}
+
+// Certificate returns the certificate currently served.
+func (s *Server) Certificate() *tls.Certificate { return s.certs.Current() }
+
+// Start binds the configured listeners and serves them in the background.
+func (s *Server) Start() error {
+	type bind struct {
+		addr     string
+		implicit bool
+	}
+	binds := []bind{{s.cfg.Server.Listen, false}, {s.cfg.Server.ImplicitListen, true}}
+	for _, b := range binds {
+		if b.addr == "" {
+			continue
+		}
+		l, err := net.Listen("tcp", b.addr)
+		if err != nil {
+			s.closeListeners()
+			key := "server.listen"
+			if b.implicit {
+				key = "server.implicit_listen"
+			}
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		s.mu.Lock()
+		s.listeners = append(s.listeners, l)
+		s.mu.Unlock()
+		mode := "explicit FTPS (AUTH TLS)"
+		serve := s.engine.Serve
+		if b.implicit {
+			mode = "implicit FTPS"
+			serve = s.engine.ServeImplicitTLS
+		}
+		s.logger.Info("listening", "addr", l.Addr().String(), "mode", mode)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			if err := serve(l); err != nil && !errors.Is(err, ftp.ErrServerClosed) {
+				s.logger.Error("listener stopped", "addr", l.Addr().String(), "err", err)
+			}
+		}()
+	}
+	s.logger.Info("tls certificate", "sha256", certs.Fingerprint(s.certs.Current()))
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.cleanStaleUploads()
+	}()
+	return nil
+}
+
+// Addrs returns the bound listener addresses: the explicit one first.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]net.Addr, 0, len(s.listeners))
+	for _, l := range s.listeners {
+		out = append(out, l.Addr())
+	}
+	return out
+}
+
+// Reload applies what can change without a restart: the certificate, read
+// again from the (possibly changed) files named in cfg. On error the current
+// certificate stays in use.
+func (s *Server) Reload(cfg *config.Config) error {
+	if err := s.certs.Use(cfg.TLSDir(), cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
+		return fmt.Errorf("tls: %w", err)
+	}
+	s.logger.Info("tls certificate reloaded", "sha256", certs.Fingerprint(s.certs.Current()))
+	return nil
+}
+
+// Shutdown stops accepting, lets running transfers finish until ctx ends,
+// then closes the remaining sessions.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.engine.Shutdown(ctx)
+	s.wg.Wait()
+	return err
+}
+
+// Close closes everything at once.
+func (s *Server) Close() error {
+	err := s.engine.Close()
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) closeListeners() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	s.listeners = nil
+}

@@ -1,0 +1,120 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bulwark-ftp/bulwark/internal/user"
+)
+
+func versions(t *testing.T, db *sql.DB) []int {
+	t.Helper()
+	rows, err := db.Query(`SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestOpenIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	for i := range 3 {
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i+1, err)
+		}
+		if i == 0 {
+			if err := s.CreateUser(ctx, &user.User{Name: "keep", PasswordHash: "h"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := versions(t, s.db); len(got) != len(migrations) || got[len(got)-1] != len(migrations) {
+			t.Fatalf("Open #%d: versions %v, want 1..%d", i+1, got, len(migrations))
+		}
+		if n, _ := s.CountUsers(ctx); n != 1 {
+			t.Fatalf("Open #%d: data lost, %d users", i+1, n)
+		}
+		s.Close()
+	}
+}
+
+func rawDB(t *testing.T) *sql.DB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "db")
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestMigrateAppliesOnlyNewSteps(t *testing.T) {
+	ctx := context.Background()
+	db := rawDB(t)
+	first := []string{`CREATE TABLE a (x INTEGER)`}
+	if err := migrate(ctx, db, first); err != nil {
+		t.Fatal(err)
+	}
+	// A later release appends a step of several statements; step 1 must not
+	// run again (it would fail: table a exists).
+	second := append(first, `CREATE TABLE b (y INTEGER); INSERT INTO b VALUES (42);`)
+	if err := migrate(ctx, db, second); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	if err := migrate(ctx, db, second); err != nil {
+		t.Fatalf("third migrate: %v", err)
+	}
+	var y int
+	if err := db.QueryRow(`SELECT y FROM b`).Scan(&y); err != nil || y != 42 {
+		t.Fatalf("step 2 not applied once: y=%d, %v", y, err)
+	}
+	if got := versions(t, db); len(got) != 2 {
+		t.Fatalf("versions %v, want [1 2]", got)
+	}
+}
+
+func TestMigrateFailedStepRollsBack(t *testing.T) {
+	ctx := context.Background()
+	db := rawDB(t)
+	steps := []string{`CREATE TABLE a (x INTEGER)`, `CREATE TABLE c (z INTEGER); SELECT no_such_function();`}
+	if err := migrate(ctx, db, steps); err == nil {
+		t.Fatal("broken migration succeeded")
+	}
+	if got := versions(t, db); len(got) != 1 {
+		t.Fatalf("versions %v, want [1]", got)
+	}
+	var n int
+	db.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE name = 'c'`).Scan(&n)
+	if n != 0 {
+		t.Fatal("table from the failed step was kept")
+	}
+}
+
+func TestMigrateRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	db := rawDB(t)
+	if err := migrate(ctx, db, []string{`CREATE TABLE a (x INTEGER)`, `CREATE TABLE b (y INTEGER)`}); err != nil {
+		t.Fatal(err)
+	}
+	err := migrate(ctx, db, []string{`CREATE TABLE a (x INTEGER)`})
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("older program accepted a newer schema: %v", err)
+	}
+}

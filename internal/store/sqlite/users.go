@@ -1,0 +1,211 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/bulwark-ftp/bulwark/internal/store"
+	"github.com/bulwark-ftp/bulwark/internal/user"
+)
+
+// nameKey is the form of a user name that uniqueness and lookups use.
+// strings.ToLower folds every Unicode letter, where SQLite's NOCASE only
+// folds ASCII and would let "Émile" and "émile" coexist.
+func nameKey(name string) string {
+	return strings.ToLower(name)
+}
+
+var _ store.Store = (*Store)(nil)
+
+const userColumns = `id, name, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login`
+
+// CreateUser inserts u and sets its ID, CreatedAt and UpdatedAt. The name must
+// pass user.ValidateName. Returns store.ErrExists if the name is taken in any
+// letter case.
+func (s *Store) CreateUser(ctx context.Context, u *user.User) error {
+	if err := user.ValidateName(u.Name); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	res, err := s.db.ExecContext(ctx, `INSERT INTO users
+		(name, name_key, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS, u.Comment,
+		now.UnixNano(), now.UnixNano(), nullTime(u.LastLogin))
+	if err != nil {
+		return fmt.Errorf("create user %q: %w", u.Name, mapErr(err))
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("create user %q: %w", u.Name, err)
+	}
+	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
+	return nil
+}
+
+// GetUser finds a user by name, ignoring letter case. The returned Name is
+// the spelling stored at creation.
+func (s *Store) GetUser(ctx context.Context, name string) (*user.User, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name_key = ?`, nameKey(name))
+	u, err := scanUser(row)
+	if err != nil {
+		return nil, fmt.Errorf("get user %q: %w", name, mapErr(err))
+	}
+	return u, nil
+}
+
+// UpdateUser stores every field of u, found by u.ID, and sets UpdatedAt.
+// Renaming is allowed; a name taken by another user gives store.ErrExists.
+// CreatedAt is never changed.
+func (s *Store) UpdateUser(ctx context.Context, u *user.User) error {
+	if err := user.ValidateName(u.Name); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET
+		name = ?, name_key = ?, password_hash = ?, home = ?, disabled = ?, require_tls = ?,
+		comment = ?, updated_at = ?, last_login = ?
+		WHERE id = ?`,
+		u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS,
+		u.Comment, now.UnixNano(), nullTime(u.LastLogin), u.ID)
+	if err := oneRow(res, err); err != nil {
+		return fmt.Errorf("update user %d (%q): %w", u.ID, u.Name, err)
+	}
+	u.UpdatedAt = now
+	return nil
+}
+
+// SetPasswordHash replaces only the password hash of the named user.
+func (s *Store) SetPasswordHash(ctx context.Context, name, hash string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE name_key = ?`,
+		hash, time.Now().UTC().UnixNano(), nameKey(name))
+	if err := oneRow(res, err); err != nil {
+		return fmt.Errorf("set password of %q: %w", name, err)
+	}
+	return nil
+}
+
+// RecordLogin sets LastLogin. It leaves UpdatedAt alone: a login is not a
+// change to the account.
+func (s *Store) RecordLogin(ctx context.Context, name string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET last_login = ? WHERE name_key = ?`,
+		nullTime(at), nameKey(name))
+	if err := oneRow(res, err); err != nil {
+		return fmt.Errorf("record login of %q: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteUser removes the named user.
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE name_key = ?`, nameKey(name))
+	if err := oneRow(res, err); err != nil {
+		return fmt.Errorf("delete user %q: %w", name, err)
+	}
+	return nil
+}
+
+// ListUsers returns all users ordered by name, ignoring case.
+func (s *Store) ListUsers(ctx context.Context) ([]*user.User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name_key, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []*user.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
+}
+
+// CountUsers returns how many users exist.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanUser(sc scanner) (*user.User, error) {
+	var (
+		u                  user.User
+		created, updated   int64
+		lastLogin          sql.NullInt64
+		disabled, required bool
+	)
+	if err := sc.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Home, &disabled, &required, &u.Comment,
+		&created, &updated, &lastLogin); err != nil {
+		return nil, err
+	}
+	u.Disabled, u.RequireTLS = disabled, required
+	u.CreatedAt = fromNanos(created)
+	u.UpdatedAt = fromNanos(updated)
+	if lastLogin.Valid {
+		u.LastLogin = fromNanos(lastLogin.Int64)
+	}
+	return &u, nil
+}
+
+// nullTime stores the zero time as NULL: time.Time{} has no Unix-nanosecond
+// value (it is out of int64 range).
+func nullTime(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UTC().UnixNano(), Valid: true}
+}
+
+func fromNanos(n int64) time.Time {
+	return time.Unix(0, n).UTC()
+}
+
+// oneRow turns an update or delete that touched no row into ErrNotFound.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// mapErr translates the driver's errors into the store's sentinels, keeping
+// the original in the chain for logs.
+func mapErr(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", store.ErrExists, err)
+		}
+	}
+	return err
+}

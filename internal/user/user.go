@@ -1,0 +1,62 @@
+// Package user holds the account values the rest of Bulwark works with:
+// users and, in later steps, groups, shares and permissions. It does no I/O.
+package user
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// User is one account.
+type User struct {
+	ID   int64
+	Name string
+	// PasswordHash is a PHC-style string ($argon2id$..., $2b$..., $6$...).
+	PasswordHash string
+	// Home is the user's home directory on the host. Relative paths are
+	// resolved against the server's data directory.
+	Home string
+	// Disabled accounts cannot log in.
+	Disabled bool
+	// RequireTLS refuses this user on clear-text connections even when the
+	// server allows them.
+	RequireTLS bool
+	// Comment is free text for administrators.
+	Comment   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// LastLogin is zero until the first successful login.
+	LastLogin time.Time
+}
+
+// MaxNameLen bounds user names.
+const MaxNameLen = 64
+
+// ErrInvalidName is returned by ValidateName.
+var ErrInvalidName = errors.New("invalid user name")
+
+// ValidateName checks that name is usable as a login name: 1 to 64
+// characters, letters, digits and . _ - @ only, not starting with '-' or '.'.
+func ValidateName(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: empty", ErrInvalidName)
+	}
+	if utf8.RuneCountInString(name) > MaxNameLen {
+		return fmt.Errorf("%w: longer than %d characters", ErrInvalidName, MaxNameLen)
+	}
+	if name[0] == '-' || name[0] == '.' {
+		return fmt.Errorf("%w: must not start with %q", ErrInvalidName, name[0])
+	}
+	for _, r := range name {
+		switch {
+		case unicode.IsLetter(r), unicode.IsDigit(r):
+		case r == '.', r == '_', r == '-', r == '@':
+		default:
+			return fmt.Errorf("%w: character %q not allowed", ErrInvalidName, r)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package vfs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"time"
+)
+
+// CleanStaleUploads removes the temporary files of uploads that a crash
+// interrupted: entries named TempPrefix+"..." anywhere under home whose
+// modification time is older than now-olderThan. Younger ones may belong to
+// uploads still running. The walk goes through an os.Root and does not follow
+// symbolic links. It returns how many files it removed; an error for one
+// entry does not stop the walk.
+func CleanStaleUploads(home string, olderThan time.Duration, now time.Time) (int, error) {
+	root, err := os.OpenRoot(home)
+	if err != nil {
+		return 0, fmt.Errorf("vfs: clean uploads: %w", err)
+	}
+	defer root.Close()
+	cutoff := now.Add(-olderThan)
+	removed := 0
+	var errs []error
+	walkErr := fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, err)
+			return nil // skip what cannot be read, keep walking
+		}
+		if !d.Type().IsRegular() || !isTemp(d.Name()) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			return nil
+		}
+		if !info.ModTime().Before(cutoff) {
+			return nil
+		}
+		if err := root.Remove(name); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			return nil
+		}
+		removed++
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, walkErr)
+	}
+	if len(errs) > 10 {
+		errs = append(errs[:10], fmt.Errorf("and %d more errors", len(errs)-10))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return removed, fmt.Errorf("vfs: clean uploads: %w", err)
+	}
+	return removed, nil
+}

@@ -1,0 +1,13 @@
+//go:build unix
+
+package vfs
+
+import "syscall"
+
+// Extra open flags. O_NONBLOCK keeps open(2) from waiting forever on a FIFO
+// planted in a home (regular files ignore it); O_DIRECTORY makes OpenDir
+// refuse anything but a directory in the same system call.
+const (
+	readFlags = syscall.O_NONBLOCK
+	dirFlags  = syscall.O_DIRECTORY
+)
