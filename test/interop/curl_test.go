@@ -61,6 +61,7 @@ func TestCurl(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			f := startServer(t)
 			curlSession(t, f, newCurl(t, f, m))
+			f.wantTLSVersion(t, "TLS 1.3")
 		})
 	}
 }
@@ -80,6 +81,7 @@ func TestCurlTLS12(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			f := startServer(t, func(c *config.Config) { c.TLS.RequireSessionResumption = false })
 			curlSession(t, f, newCurl(t, f, m, "--tls-max", "1.2"))
+			f.wantTLSVersion(t, "TLS 1.2")
 		})
 	}
 }

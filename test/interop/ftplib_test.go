@@ -76,6 +76,9 @@ func mustFtplib(t *testing.T, f *fixture, m mode, o pyOptions, ops ...[]string) 
 		}
 		t.Fatalf("ftplib: %v; last result %+v\nstderr: %s", res.Err, last, tail(res.Stderr, 4000))
 	}
+	if want := "TLSv" + o.tlsMax; out[0].TLSVersion != want {
+		t.Errorf("control connection negotiated %q, want %q", out[0].TLSVersion, want)
+	}
 	for _, r := range out[1:] {
 		if isDataOp(r.Op) && (r.SessionReused == nil || !*r.SessionReused) {
 			t.Errorf("%s: data connection did not resume the TLS session", r.Op)

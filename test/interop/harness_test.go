@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -153,6 +154,26 @@ func startServer(t *testing.T, edit ...func(*config.Config)) *fixture {
 		Password: pass,
 		Home:     home,
 		logs:     logs,
+	}
+}
+
+// wantTLSVersion fails the test unless the server logged TLS connections
+// and every one of them used version (as the log writes it, "TLS 1.3").
+func (f *fixture) wantTLSVersion(t *testing.T, version string) {
+	t.Helper()
+	n := 0
+	for line := range strings.Lines(f.logs.String()) {
+		if !strings.Contains(line, `msg="tls established"`) {
+			continue
+		}
+		n++
+		if !strings.Contains(line, `tls_version="`+version+`"`) {
+			t.Errorf("want only %s connections; server logged %s", version, strings.TrimSpace(line))
+			return
+		}
+	}
+	if n == 0 {
+		t.Errorf("server logged no TLS connection")
 	}
 }
 

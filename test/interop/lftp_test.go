@@ -84,6 +84,7 @@ func TestLftp(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			f := startServer(t)
 			lftpSession(t, f, newLftp(t, f, m))
+			f.wantTLSVersion(t, "TLS 1.3")
 		})
 	}
 }
@@ -94,6 +95,7 @@ func TestLftpTLS12(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			f := startServer(t)
 			lftpSession(t, f, newLftp(t, f, m, `set ssl:priority "NORMAL:-VERS-TLS1.3"`))
+			f.wantTLSVersion(t, "TLS 1.2")
 		})
 	}
 }
