@@ -106,7 +106,7 @@ func (p *Pipeline) Login(ctx context.Context, a Attempt) (*user.User, error) {
 		return nil, p.fail(ctx, log, a, ReasonStoreError)
 	}
 	u.LastLogin = now
-	log.Info("login succeeded", "account", u.Name)
+	log.Debug("authenticated", "account", u.Name)
 	return u, nil
 }
 
@@ -130,7 +130,7 @@ func (p *Pipeline) upgrade(ctx context.Context, log *slog.Logger, u *user.User, 
 // returns the error. The log is written first so that a watcher sees the
 // attempt without waiting for the delay.
 func (p *Pipeline) fail(ctx context.Context, log *slog.Logger, a Attempt, r Reason) error {
-	log.Warn("login failed", "reason", r.String(), "tls", a.TLS)
+	log.Debug("authentication failed", "reason", r.String(), "tls", a.TLS)
 	if d := p.delay(); d > 0 {
 		sleep := p.Sleep
 		if sleep == nil {

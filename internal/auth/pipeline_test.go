@@ -166,10 +166,10 @@ func TestLoginFailures(t *testing.T) {
 			t.Errorf("log contains password %q", pw)
 		}
 	}
-	if n := strings.Count(logs, `"msg":"login failed"`); n != len(tests) {
-		t.Errorf("%d \"login failed\" records, want %d", n, len(tests))
+	if n := strings.Count(logs, `"msg":"authentication failed"`); n != len(tests) {
+		t.Errorf("%d \"authentication failed\" records, want %d", n, len(tests))
 	}
-	for _, want := range []string{`"reason":"unknown_user"`, `"reason":"bad_password"`, `"remote":"127.0.0.2:40000"`, `"level":"WARN"`} {
+	for _, want := range []string{`"reason":"unknown_user"`, `"reason":"bad_password"`, `"remote":"127.0.0.2:40000"`, `"level":"DEBUG"`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %s", want)
 		}
@@ -283,7 +283,7 @@ func TestCancelEndsDelay(t *testing.T) {
 	defer cancel()
 	f.p.Sleep = nil // the real timer
 	f.p.FailureDelay = time.Hour
-	f.p.Logger = slog.New(cancelOn{Handler: slog.DiscardHandler, msg: "login failed", cancel: cancel})
+	f.p.Logger = slog.New(cancelOn{Handler: slog.DiscardHandler, msg: "authentication failed", cancel: cancel})
 
 	done := make(chan error, 1)
 	go func() {

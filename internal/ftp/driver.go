@@ -51,6 +51,16 @@ type LoginResult struct {
 // 530 without saying which it was.
 var ErrLoginFailed = errors.New("login incorrect")
 
+// LoginFailure lets an Authenticator give the log, never the client, the
+// true reason a login failed ("unknown_user", "bad_password", ...). It
+// unwraps to ErrLoginFailed.
+type LoginFailure struct {
+	Reason string
+}
+
+func (e *LoginFailure) Error() string { return "login incorrect: " + e.Reason }
+func (e *LoginFailure) Unwrap() error { return ErrLoginFailed }
+
 // FileSystem is one user's view of files. Every name it receives is an
 // absolute, cleaned virtual path ("/", "/a/b"), already resolved against the
 // session's working directory; it never contains "." or ".." elements. The

@@ -67,7 +67,10 @@ func (s *session) handlePASS(arg string) {
 		s.loginFailures++
 		reason := "invalid credentials"
 		level := "warn"
-		if !errors.Is(err, ErrLoginFailed) {
+		var lf *LoginFailure
+		if errors.As(err, &lf) {
+			reason = lf.Reason
+		} else if !errors.Is(err, ErrLoginFailed) {
 			reason = err.Error()
 			level = "error"
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 
@@ -28,7 +29,12 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 		TLS:       info.TLS != nil,
 	})
 	if err != nil {
-		return nil, ftp.ErrLoginFailed
+		reason := "error"
+		var fe *auth.FailureError
+		if errors.As(err, &fe) {
+			reason = fe.Reason.String()
+		}
+		return nil, &ftp.LoginFailure{Reason: reason}
 	}
 	home := u.Home
 	if !filepath.IsAbs(home) {
@@ -39,7 +45,7 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 		// The account is fine but its home is unusable: refuse the login and
 		// say why in the log only.
 		a.logger.Error("home directory unusable", "user", u.Name, "err", err)
-		return nil, ftp.ErrLoginFailed
+		return nil, &ftp.LoginFailure{Reason: "home_unusable"}
 	}
 	return &ftp.LoginResult{
 		User:       u.Name,
