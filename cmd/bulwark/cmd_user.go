@@ -80,17 +80,24 @@ func (a *app) userAddCmd() *cobra.Command {
 	var (
 		u         user.User
 		fromStdin bool
+		hashStdin bool
 	)
 	cmd := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Create a user",
 		Long: "Create a user. The password is typed twice at the terminal, or read as one\n" +
 			"line from standard input with --password-stdin; never from the command line.\n" +
-			"The home directory defaults to <data_dir>/<users.home_root>/NAME and is created.",
+			"The home directory defaults to <data_dir>/<users.home_root>/NAME and is created.\n" +
+			"To import a user from another server, pipe its existing hash in with\n" +
+			"--password-hash-stdin (argon2id, bcrypt, or SHA-512-crypt as in /etc/shadow);\n" +
+			"it is replaced by an argon2id hash at the user's first login.",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u.Name = args[0]
-			return a.userAdd(cmd.Context(), &u, fromStdin)
+			if fromStdin && hashStdin {
+				return usagef("--password-stdin and --password-hash-stdin cannot be used together")
+			}
+			return a.userAdd(cmd.Context(), &u, fromStdin, hashStdin)
 		},
 	}
 	f := cmd.Flags()
@@ -99,10 +106,11 @@ func (a *app) userAddCmd() *cobra.Command {
 	f.BoolVar(&u.RequireTLS, "require-tls", false, "refuse this user over clear-text connections")
 	f.StringVar(&u.Comment, "comment", "", "free `TEXT` for administrators")
 	f.BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
+	f.BoolVar(&hashStdin, "password-hash-stdin", false, "read an existing password hash (argon2id, bcrypt, SHA-512-crypt) from standard input")
 	return cmd
 }
 
-func (a *app) userAdd(ctx context.Context, u *user.User, fromStdin bool) error {
+func (a *app) userAdd(ctx context.Context, u *user.User, fromStdin, hashStdin bool) error {
 	if err := user.ValidateName(u.Name); err != nil {
 		return fmt.Errorf("user %q: %w", u.Name, err)
 	}
@@ -114,12 +122,19 @@ func (a *app) userAdd(ctx context.Context, u *user.User, fromStdin bool) error {
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		pw, err := a.readNewPassword(fromStdin)
-		if err != nil {
-			return err
-		}
-		if u.PasswordHash, err = hasher(cfg).Hash(pw); err != nil {
-			return err
+		var err error
+		if hashStdin {
+			if u.PasswordHash, err = a.readImportedHash(cfg); err != nil {
+				return err
+			}
+		} else {
+			pw, err := a.readNewPassword(fromStdin)
+			if err != nil {
+				return err
+			}
+			if u.PasswordHash, err = hasher(cfg).Hash(pw); err != nil {
+				return err
+			}
 		}
 		if u.Home == "" {
 			u.Home = cfg.DefaultHome(u.Name)

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/term"
+
+	"github.com/bulwark-ftp/bulwark/internal/config"
 )
 
 // terminal is the interactive side of standard input.
@@ -123,6 +125,20 @@ func (a *app) readNewPassword(fromStdin bool) (string, error) {
 		return "", err
 	}
 	return pw, nil
+}
+
+// readImportedHash reads one password hash from standard input and checks
+// that Bulwark can verify it. The hash itself is never echoed.
+func (a *app) readImportedHash(cfg *config.Config) (string, error) {
+	line, err := readLine(a.stdin)
+	if err != nil {
+		return "", fmt.Errorf("reading the password hash from standard input: %w", err)
+	}
+	line = strings.TrimSpace(line)
+	if err := hasher(cfg).CheckHash(line); err != nil {
+		return "", errors.New("password hash not recognised: expected argon2id ($argon2id$...), bcrypt ($2b$...) or SHA-512-crypt ($6$...)")
+	}
+	return line, nil
 }
 
 // confirm asks a yes/no question at the terminal; without one it refuses,

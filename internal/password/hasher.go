@@ -95,3 +95,11 @@ func (h *Hasher) DummyVerify(pw string) {
 	})
 	_, _, _ = h.Verify(h.dummy, pw)
 }
+
+// CheckHash reports whether encoded is a hash Verify understands (argon2id,
+// bcrypt or SHA-512-crypt), so that imported hashes are refused up front
+// rather than locking their user out at the first login.
+func (h *Hasher) CheckHash(encoded string) error {
+	_, _, err := h.Verify(encoded, "")
+	return err
+}
