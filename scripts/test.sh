@@ -68,9 +68,9 @@ fi
 mapfile -t fuzz_dirs < <(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . |
 	xargs -r -n1 dirname | sort -u)
 
-# Go 1.26's fuzzing coordinator can end a clean run with a bare "context
-# deadline exceeded" when -fuzztime runs out mid-execution (go.dev/issue/75804,
-# fixed in Go 1.27). A real finding always writes its input to
+# The fuzzing coordinator can end a clean run with a bare "context
+# deadline exceeded" when -fuzztime runs out mid-execution (seen with Go 1.26).
+# A real finding always writes its input to
 # testdata/fuzz/<target>/, so a failure that wrote nothing and names only
 # that deadline is reported as the known flake, not as a failure.
 count_inputs() { if [[ -d "$1" ]]; then find "$1" -type f | wc -l; else echo 0; fi; }
