@@ -39,6 +39,10 @@ type app struct {
 	stderr io.Writer
 	// term is nil when standard input is not a terminal.
 	term terminal
+	// stdoutTTY says standard output is a terminal, where a secret may be
+	// shown once; elsewhere (a service manager's journal, a pipe) it would
+	// be kept.
+	stdoutTTY bool
 
 	configPath string
 	dataDir    string
@@ -53,11 +57,12 @@ type app struct {
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 	in := bufio.NewReader(stdin)
 	return &app{
-		stdin:   in,
-		stdout:  stdout,
-		stderr:  stderr,
-		term:    detectTerminal(stdin, in, stderr),
-		signals: notifySignals,
+		stdin:     in,
+		stdout:    stdout,
+		stderr:    stderr,
+		term:      detectTerminal(stdin, in, stderr),
+		stdoutTTY: isTerminal(stdout),
+		signals:   notifySignals,
 	}
 }
 

@@ -109,7 +109,9 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 		if srv != nil && err == nil {
 			addrs = srv.Addrs()
 		}
-		printFirstUser(a.stdout, cfg, first, pw, addrs)
+		if err := a.announceFirstUser(cfg, logger, first, pw, addrs); err != nil {
+			return err
+		}
 	}
 	if err != nil {
 		return err

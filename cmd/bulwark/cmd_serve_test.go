@@ -31,11 +31,17 @@ type serving struct {
 // startServe runs "serve" on loopback ports chosen by the system and waits
 // until it listens.
 func startServe(t *testing.T, e *env, extra ...string) *serving {
+	return startServeOn(t, e, true, extra...)
+}
+
+// startServeOn is startServe with standard output a terminal or not.
+func startServeOn(t *testing.T, e *env, tty bool, extra ...string) *serving {
 	t.Helper()
 	s := &serving{stdout: new(syncBuffer), stderr: new(syncBuffer), done: make(chan int, 1)}
 	started := make(chan []net.Addr, 1)
 	subscribed := make(chan chan<- os.Signal, 1)
 	a := newApp(strings.NewReader(""), s.stdout, s.stderr)
+	a.stdoutTTY = tty
 	a.started = func(addrs []net.Addr) { started <- addrs }
 	a.signals = func(c chan<- os.Signal) func() {
 		subscribed <- c
@@ -236,5 +242,33 @@ func TestRestartKeys(t *testing.T) {
 	keys := restartKeys(old, cfg)
 	if strings.Join(keys, ",") != "server.listen,log.file" {
 		t.Errorf("restartKeys = %v", keys)
+	}
+}
+
+// Without a terminal the first user's password goes to a private file, never
+// to standard output or the log.
+func TestServeFirstUserWithoutTerminal(t *testing.T) {
+	e := newEnv(t)
+	s := startServeOn(t, e, false)
+	defer s.stop(t)
+	if out := s.stdout.String(); out != "" {
+		t.Fatalf("printed on a non-terminal:\n%s", out)
+	}
+	path := filepath.Join(e.dataDir, firstUserFile)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", path, fi.Mode().Perm())
+	}
+	data, _ := os.ReadFile(path)
+	m := regexp.MustCompile(`password:\s+(\S+)`).FindSubmatch(data)
+	if m == nil {
+		t.Fatalf("no password in %s:\n%s", path, data)
+	}
+	s.waitLog(t, firstUserFile)
+	if strings.Contains(s.stderr.String(), string(m[1])) {
+		t.Fatal("the password is in the log")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -53,8 +54,34 @@ func createFirstUser(ctx context.Context, cfg *config.Config, st store.Store, lo
 		}
 		return nil, "", err
 	}
-	logger.Info("created the first user; its password was printed on standard output", "user", u.Name, "home", u.Home)
+	logger.Info("created the first user", "user", u.Name, "home", u.Home)
 	return u, pw, nil
+}
+
+// firstUserFile receives the first user's password when standard output is
+// not a terminal.
+const firstUserFile = "first-user.txt"
+
+// announceFirstUser shows the new account once: in a box on the terminal,
+// or, when standard output is not one (a service manager would keep it in
+// its journal), in a file only the server's own account can read.
+func (a *app) announceFirstUser(cfg *config.Config, logger *slog.Logger, u *user.User, pw string, addrs []net.Addr) error {
+	if a.stdoutTTY {
+		printFirstUser(a.stdout, cfg, u, pw, addrs)
+		return nil
+	}
+	path := cfg.Resolve(firstUserFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("writing the first user's password: %w", err)
+	}
+	printFirstUser(f, cfg, u, pw, addrs)
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing the first user's password: %w", err)
+	}
+	logger.Warn("standard output is not a terminal: the first user's password is in a file readable only by this account; delete it once read",
+		"user", u.Name, "file", path)
+	return nil
 }
 
 // printFirstUser shows the new account in a box, once. addrs are the bound

@@ -157,3 +157,9 @@ func (a *app) confirm(question, refusal string) error {
 	}
 	return fmt.Errorf("%s: not confirmed", refusal)
 }
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
