@@ -40,5 +40,52 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]*user.User, error)
 	// CountUsers returns how many users exist.
 	CountUsers(ctx context.Context) (int, error)
+
+	// Groups. A user's Groups must name existing groups (ErrNotFound
+	// otherwise). Deleting a group removes its memberships and its grants.
+	CreateGroup(ctx context.Context, g *user.Group) error
+	GetGroup(ctx context.Context, name string) (*user.Group, error)
+	UpdateGroup(ctx context.Context, g *user.Group) error
+	DeleteGroup(ctx context.Context, name string) error
+	ListGroups(ctx context.Context) ([]*user.Group, error)
+	// GroupMembers returns the names of a group's members, sorted.
+	GroupMembers(ctx context.Context, group string) ([]string, error)
+
+	// Shares. Deleting a share removes its grants.
+	CreateShare(ctx context.Context, s *user.Share) error
+	GetShare(ctx context.Context, name string) (*user.Share, error)
+	UpdateShare(ctx context.Context, s *user.Share) error
+	DeleteShare(ctx context.Context, name string) error
+	ListShares(ctx context.Context) ([]*user.Share, error)
+
+	// SetGrant inserts a grant or replaces the one with the same share,
+	// grantee and mount point. The share and the grantee must exist
+	// (ErrNotFound otherwise).
+	SetGrant(ctx context.Context, g user.Grant) error
+	// RemoveGrant removes the grants of share to the grantee (g.User or
+	// g.Group); at "" removes them at every mount point. ErrNotFound if
+	// none matched.
+	RemoveGrant(ctx context.Context, share, userName, group, at string) error
+	// ListGrants returns every grant; with share != "" only that share's.
+	ListGrants(ctx context.Context, share string) ([]user.Grant, error)
+	// GrantsFor returns the grants made to the user or to any of groups.
+	GrantsFor(ctx context.Context, userName string, groups []string) ([]user.Grant, error)
+
+	// Usage of a home ("user", name) or a share ("share", name), as the
+	// server last recorded it. Unknown usage has Known == false.
+	GetUsage(ctx context.Context, kind, name string) (user.Usage, error)
+	SetUsage(ctx context.Context, kind, name string, u user.Usage) error
+
+	// Generation increases with every change to users, groups, shares or
+	// grants (not usage or last-login times), also when another process
+	// made it, so a running server can tell cheaply that rights changed.
+	Generation(ctx context.Context) (int64, error)
+
 	Close() error
 }
+
+// Usage kinds.
+const (
+	UsageUser  = "user"
+	UsageShare = "share"
+)

@@ -30,6 +30,20 @@ type User struct {
 	UpdatedAt time.Time
 	// LastLogin is zero until the first successful login.
 	LastLogin time.Time
+
+	// Groups names the groups the user belongs to.
+	Groups []string
+	// Perms are the user's own rights per virtual path. A new user gets
+	// "/=all": full rights in their own home.
+	Perms Rules
+	// Limits bound what the user may store in their home.
+	Limits Limits
+	// MaxSessions limits simultaneous sessions; 0 is unlimited.
+	MaxSessions int
+	// UploadRate and DownloadRate limit bandwidth in bytes per second per
+	// user (all sessions together); 0 is unlimited.
+	UploadRate   int64
+	DownloadRate int64
 }
 
 // MaxNameLen bounds user names.

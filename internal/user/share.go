@@ -1,0 +1,64 @@
+package user
+
+import "time"
+
+// Group collects users that share rights, shared-folder grants and (in
+// later steps) policies.
+type Group struct {
+	ID        int64
+	Name      string
+	Perms     Rules
+	Comment   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Limits bound what a user, or a grantee inside a share, may store. Zero
+// means unlimited.
+type Limits struct {
+	MaxBytes    int64 // total bytes
+	MaxFiles    int64 // total files
+	MaxFileSize int64 // bytes in one file
+}
+
+// IsZero reports whether no limit is set.
+func (l Limits) IsZero() bool { return l == Limits{} }
+
+// Usage is what a home or a share holds.
+type Usage struct {
+	Bytes int64
+	Files int64
+	// Known is false until the usage has been counted once.
+	Known bool
+}
+
+// Share is a named host directory that administrators grant to users and
+// groups. Nobody sees it unless granted.
+type Share struct {
+	ID        int64
+	Name      string
+	Path      string // host directory
+	Comment   string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Grant mounts a share for one user or one group (exactly one of User and
+// Group is set) at a virtual path with the given rights and limits. The
+// limits apply to the share's whole content as seen through this grant.
+type Grant struct {
+	Share  string
+	User   string
+	Group  string
+	At     string
+	Rights Rights
+	Limits Limits
+}
+
+// Grantee names who the grant is for: "user:alice" or "group:staff".
+func (g Grant) Grantee() string {
+	if g.User != "" {
+		return "user:" + g.User
+	}
+	return "group:" + g.Group
+}
