@@ -23,8 +23,10 @@ func (a *app) userCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "user",
 		Short: "Manage user accounts",
-		Long: "Manage user accounts in the store under data_dir. Changes take effect at the\n" +
-			"user's next login; the server may keep running.",
+		Long: "Manage user accounts in the store under data_dir. The server may keep running:\n" +
+			"changes to rights, groups, shared folders and limits, and disabling, reach\n" +
+			"running sessions at their next command; a new password or home takes effect\n" +
+			"at the user's next login. See docs/permissions.md for how rights combine.",
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRunE,
 	}
@@ -79,6 +81,7 @@ func hasher(cfg *config.Config) *password.Hasher {
 func (a *app) userAddCmd() *cobra.Command {
 	var (
 		u         user.User
+		uf        userFlags
 		fromStdin bool
 		hashStdin bool
 	)
@@ -90,14 +93,19 @@ func (a *app) userAddCmd() *cobra.Command {
 			"The home directory defaults to <data_dir>/<users.home_root>/NAME and is created.\n" +
 			"To import a user from another server, pipe its existing hash in with\n" +
 			"--password-hash-stdin (argon2id, bcrypt, or SHA-512-crypt as in /etc/shadow);\n" +
-			"it is replaced by an argon2id hash at the user's first login.",
+			"it is replaced by an argon2id hash at the user's first login.\n" +
+			"Without --perm the user gets full rights in their home: --perm /=all.",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u.Name = args[0]
 			if fromStdin && hashStdin {
 				return usagef("--password-stdin and --password-hash-stdin cannot be used together")
 			}
-			return a.userAdd(cmd.Context(), &u, fromStdin, hashStdin)
+			edit, err := uf.parse(cmd)
+			if err != nil {
+				return err
+			}
+			return a.userAdd(cmd.Context(), &u, edit, fromStdin, hashStdin)
 		},
 	}
 	f := cmd.Flags()
@@ -107,10 +115,17 @@ func (a *app) userAddCmd() *cobra.Command {
 	f.StringVar(&u.Comment, "comment", "", "free `TEXT` for administrators")
 	f.BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
 	f.BoolVar(&hashStdin, "password-hash-stdin", false, "read an existing password hash (argon2id, bcrypt, SHA-512-crypt) from standard input")
+	uf.register(cmd, false)
 	return cmd
 }
 
-func (a *app) userAdd(ctx context.Context, u *user.User, fromStdin, hashStdin bool) error {
+// defaultPerms are the rules of a user created without --perm: full
+// rights in their own home.
+func defaultPerms() user.Rules {
+	return user.Rules{{Path: "/", Rights: user.RightsAll}}
+}
+
+func (a *app) userAdd(ctx context.Context, u *user.User, edit userEdit, fromStdin, hashStdin bool) error {
 	if err := user.ValidateName(u.Name); err != nil {
 		return fmt.Errorf("user %q: %w", u.Name, err)
 	}
@@ -121,6 +136,12 @@ func (a *app) userAdd(ctx context.Context, u *user.User, fromStdin, hashStdin bo
 			return fmt.Errorf("user %q: already exists", u.Name)
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
+		}
+		if err := edit.apply(ctx, st, u); err != nil {
+			return err
+		}
+		if len(edit.rules.set) == 0 {
+			u.Perms = defaultPerms()
 		}
 		var err error
 		if hashStdin {
@@ -145,6 +166,9 @@ func (a *app) userAdd(ctx context.Context, u *user.User, fromStdin, hashStdin bo
 		if err := st.CreateUser(ctx, u); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return fmt.Errorf("user %q: already exists", u.Name)
+			}
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("user %q: one of its groups was deleted meanwhile", u.Name)
 			}
 			return err
 		}
@@ -181,7 +205,7 @@ func (a *app) userShowCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show NAME",
-		Short: "Show one user",
+		Short: "Show one user, with effective rights, shared folders, limits and usage",
 		Args:  exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -190,10 +214,14 @@ func (a *app) userShowCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					return writeUserJSON(a.stdout, u)
+				d, err := loadUserDetails(ctx, st, u)
+				if err != nil {
+					return err
 				}
-				return writeUserText(a.stdout, u)
+				if asJSON {
+					return writeJSON(a.stdout, d.toJSON())
+				}
+				return d.writeText(a.stdout)
 			})
 		},
 	}
@@ -205,15 +233,25 @@ func (a *app) userSetCmd() *cobra.Command {
 	var (
 		home, comment string
 		requireTLS    bool
+		uf            userFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "set NAME",
-		Short: "Change a user's settings",
-		Args:  exactArgs("NAME"),
+		Short: "Change a user's settings, rights, groups and limits",
+		Long: "Change a user's settings, rights, groups and limits; what is not given stays.\n" +
+			"Rules change in this order: --clear-perms, then --unset-perm, then --perm.\n" +
+			"--perm /x=none keeps a rule that hides /x; --unset-perm /x removes the rule, so\n" +
+			"the rule above /x applies again. Groups change in the order --clear-groups,\n" +
+			"--remove-group, --add-group.",
+		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
-			if !f.Changed("home") && !f.Changed("require-tls") && !f.Changed("comment") {
-				return usagef("nothing to change: give --home, --require-tls or --comment")
+			edit, err := uf.parse(cmd)
+			if err != nil {
+				return err
+			}
+			if !f.Changed("home") && !f.Changed("require-tls") && !f.Changed("comment") && !edit.changes() {
+				return usagef("nothing to change: give --home, --require-tls, --comment, --perm, --add-group, a limit... (see --help)")
 			}
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
@@ -235,10 +273,16 @@ func (a *app) userSetCmd() *cobra.Command {
 				if f.Changed("comment") {
 					u.Comment = comment
 				}
+				if err := edit.apply(ctx, st, u); err != nil {
+					return err
+				}
 				if err := st.UpdateUser(ctx, u); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "user %q updated\n", u.Name)
+				if len(u.Perms) == 0 && len(u.Groups) == 0 {
+					fmt.Fprintf(a.stderr, "note: user %q has no rules and no groups: nothing is visible except granted shared folders\n", u.Name)
+				}
 				return nil
 			})
 		},
@@ -247,6 +291,7 @@ func (a *app) userSetCmd() *cobra.Command {
 	f.StringVar(&home, "home", "", "new home `DIR` (created if missing); relative to the working directory")
 	f.BoolVar(&requireTLS, "require-tls", false, "refuse this user over clear-text connections (--require-tls=false to allow)")
 	f.StringVar(&comment, "comment", "", "free `TEXT` for administrators")
+	uf.register(cmd, true)
 	return cmd
 }
 

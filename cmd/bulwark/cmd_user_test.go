@@ -78,8 +78,9 @@ func TestUserLifecycle(t *testing.T) {
 	if len(list) != 2 || list[0]["name"] != "alice" || list[1]["name"] != "bob" {
 		t.Fatalf("list: %v", list)
 	}
-	wantKeys := []string{"comment", "created_at", "disabled", "home", "last_login", "name",
-		"password_algorithm", "password_set", "require_tls", "updated_at"}
+	wantKeys := []string{"comment", "created_at", "disabled", "download_rate", "groups", "home", "last_login",
+		"limits", "max_sessions", "name", "password_algorithm", "password_set", "perms", "require_tls",
+		"updated_at", "upload_rate"}
 	var keys []string
 	for k := range list[0] {
 		keys = append(keys, k)

@@ -46,7 +46,8 @@ func createFirstUser(ctx context.Context, cfg *config.Config, st store.Store, lo
 	if err != nil {
 		return nil, "", err
 	}
-	u := &user.User{Name: firstUserName, PasswordHash: hash, Home: home, Comment: "created at first start"}
+	u := &user.User{Name: firstUserName, PasswordHash: hash, Home: home, Comment: "created at first start",
+		Perms: defaultPerms()}
 	if err := st.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			// Another process created it in between: not ours to announce.

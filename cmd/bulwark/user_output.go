@@ -24,6 +24,12 @@ type userJSON struct {
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`
 	LastLogin         *time.Time `json:"last_login"`
+	Groups            []string   `json:"groups"`
+	Perms             []ruleJSON `json:"perms"`
+	Limits            limitsJSON `json:"limits"`
+	MaxSessions       int        `json:"max_sessions"`
+	UploadRate        int64      `json:"upload_rate"`   // bytes per second, 0 unlimited
+	DownloadRate      int64      `json:"download_rate"` // bytes per second, 0 unlimited
 }
 
 func toJSON(u *user.User) userJSON {
@@ -37,6 +43,12 @@ func toJSON(u *user.User) userJSON {
 		PasswordAlgorithm: hashAlgorithm(u.PasswordHash),
 		CreatedAt:         u.CreatedAt.UTC(),
 		UpdatedAt:         u.UpdatedAt.UTC(),
+		Groups:            append([]string{}, u.Groups...),
+		Perms:             rulesJSON(u.Perms),
+		Limits:            toLimitsJSON(u.Limits),
+		MaxSessions:       u.MaxSessions,
+		UploadRate:        u.UploadRate,
+		DownloadRate:      u.DownloadRate,
 	}
 	if !u.LastLogin.IsZero() {
 		t := u.LastLogin.UTC()
@@ -67,8 +79,6 @@ func writeUsersJSON(w io.Writer, users []*user.User) error {
 	}
 	return writeJSON(w, out)
 }
-
-func writeUserJSON(w io.Writer, u *user.User) error { return writeJSON(w, toJSON(u)) }
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -103,27 +113,10 @@ func writeUsersTable(w io.Writer, users []*user.User) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATUS\tREQUIRE TLS\tLAST LOGIN\tHOME")
+	fmt.Fprintln(tw, "NAME\tSTATUS\tGROUPS\tREQUIRE TLS\tLAST LOGIN\tHOME")
 	for _, u := range users {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, status(u), yesNo(u.RequireTLS), formatTime(u.LastLogin), u.Home)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, status(u), listOrDash(u.Groups),
+			yesNo(u.RequireTLS), formatTime(u.LastLogin), u.Home)
 	}
-	return tw.Flush()
-}
-
-func writeUserText(w io.Writer, u *user.User) error {
-	pw := "not set"
-	if u.PasswordHash != "" {
-		pw = "set (" + hashAlgorithm(u.PasswordHash) + ")"
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
-	fmt.Fprintf(tw, "name:\t%s\n", u.Name)
-	fmt.Fprintf(tw, "status:\t%s\n", status(u))
-	fmt.Fprintf(tw, "require tls:\t%s\n", yesNo(u.RequireTLS))
-	fmt.Fprintf(tw, "home:\t%s\n", u.Home)
-	fmt.Fprintf(tw, "comment:\t%s\n", u.Comment)
-	fmt.Fprintf(tw, "password:\t%s\n", pw)
-	fmt.Fprintf(tw, "created:\t%s\n", formatTime(u.CreatedAt))
-	fmt.Fprintf(tw, "updated:\t%s\n", formatTime(u.UpdatedAt))
-	fmt.Fprintf(tw, "last login:\t%s\n", formatTime(u.LastLogin))
 	return tw.Flush()
 }

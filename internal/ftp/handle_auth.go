@@ -68,8 +68,11 @@ func (s *session) handlePASS(arg string) {
 		reason := "invalid credentials"
 		level := "warn"
 		var lf *LoginFailure
+		var pubReason PublicError
 		if errors.As(err, &lf) {
 			reason = lf.Reason
+		} else if errors.As(err, &pubReason) {
+			reason = pubReason.Reply()
 		} else if !errors.Is(err, ErrLoginFailed) {
 			reason = err.Error()
 			level = "error"
@@ -80,7 +83,14 @@ func (s *session) handlePASS(arg string) {
 		} else {
 			s.log.Warn("login failed", attrs...)
 		}
-		s.reply(codeNotLoggedIn, "Login incorrect")
+		var pub PublicError
+		if errors.As(err, &pub) {
+			// The authenticator chose words the client may read (a
+			// session limit, say).
+			s.reply(errorReply(err, codeNotLoggedIn))
+		} else {
+			s.reply(codeNotLoggedIn, "Login incorrect")
+		}
 		if s.loginFailures >= maxLoginFailures {
 			s.log.Warn("too many failed logins; closing connection", "failures", s.loginFailures)
 			s.reply(codeServiceUnavailable, "Too many failed logins; closing control connection")

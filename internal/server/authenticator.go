@@ -5,10 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"sync"
 
 	"github.com/bulwark-ftp/bulwark/internal/auth"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/ftp"
+	"github.com/bulwark-ftp/bulwark/internal/store"
+	"github.com/bulwark-ftp/bulwark/internal/user"
 	"github.com/bulwark-ftp/bulwark/internal/vfs"
 )
 
@@ -18,6 +21,12 @@ type authenticator struct {
 	pipeline *auth.Pipeline
 	cfg      *config.Config
 	logger   *slog.Logger
+	store    store.Store
+	usage    *usageBook
+	sessions sessionCounter
+
+	mu       sync.Mutex
+	accesses map[string]*access
 }
 
 func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.LoginResult, error) {
@@ -40,8 +49,22 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 	if !filepath.IsAbs(home) {
 		home = a.cfg.Resolve(home)
 	}
-	fsys, err := vfs.New(home, vfs.Options{CreateHome: true, Logger: a.logger})
+	acc := a.accessFor(u)
+	release, err := a.sessions.acquire(u.Name, acc.User().MaxSessions)
 	if err != nil {
+		return nil, err
+	}
+	fsys, err := vfs.New(home, vfs.Options{
+		CreateHome:      true,
+		Logger:          a.logger,
+		User:            u.Name,
+		Policy:          acc.Policy,
+		Meter:           acc.meter(a.usage, home),
+		UploadLimiter:   acc.up,
+		DownloadLimiter: acc.down,
+	})
+	if err != nil {
+		release()
 		// The account is fine but its home is unusable: refuse the login and
 		// say why in the log only.
 		a.logger.Error("home directory unusable", "user", u.Name, "err", err)
@@ -51,6 +74,24 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 		User:       u.Name,
 		FS:         fsys,
 		RequireTLS: u.RequireTLS,
-		Close:      func() { fsys.Close() },
+		Close: func() {
+			fsys.Close()
+			release()
+		},
 	}, nil
+}
+
+// accessFor returns the shared access object of a user, so that all their
+// sessions share one bandwidth budget and see rights changes together.
+func (a *authenticator) accessFor(u *user.User) *access {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	key := lowerName(u.Name)
+	if acc, ok := a.accesses[key]; ok {
+		acc.refresh(context.Background())
+		return acc
+	}
+	acc := newAccess(a.store, a.logger, u)
+	a.accesses[key] = acc
+	return acc
 }

@@ -29,8 +29,12 @@ type Server struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	certs  *certs.Reloader
-	engine *ftp.Server
+	certs    *certs.Reloader
+	engine   *ftp.Server
+	auth     *authenticator
+	usage    *usageBook
+	stop     chan struct{}
+	stopOnce sync.Once
 
 	mu        sync.Mutex
 	listeners []net.Listener
@@ -43,7 +47,7 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, erro
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, store: st, logger: logger, now: time.Now}
+	s := &Server{cfg: cfg, store: st, logger: logger, now: time.Now, stop: make(chan struct{})}
 
 	reloader, err := certs.NewReloader(cfg.TLSDir(), cfg.TLS.CertFile, cfg.TLS.KeyFile, s.now)
 	if err != nil {
@@ -62,9 +66,12 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, erro
 		Now:          s.now,
 		Logger:       logger,
 	}
+	s.usage = newUsageBook(st, logger)
+	s.auth = &authenticator{pipeline: pipeline, cfg: cfg, logger: logger, store: st,
+		usage: s.usage, accesses: map[string]*access{}}
 	low, high := cfg.PassiveRange()
 	s.engine = &ftp.Server{
-		Auth:               &authenticator{pipeline: pipeline, cfg: cfg, logger: logger},
+		Auth:               s.auth,
 		TLSConfig:          tlsConf,
 		AllowCleartext:     cfg.TLS.Policy == "optional",
 		AllowUnresumedData: !cfg.TLS.RequireSessionResumption,
@@ -149,7 +156,30 @@ func (s *Server) Start() error {
 		defer s.wg.Done()
 		s.cleanStaleUploads()
 	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.flushUsageLoop()
+	}()
 	return nil
+}
+
+// usageFlushInterval is how often changed usage is saved for the CLI to
+// show; the running server itself always uses the live counters.
+const usageFlushInterval = 5 * time.Second
+
+func (s *Server) flushUsageLoop() {
+	t := time.NewTicker(usageFlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.usage.flush(context.Background())
+		case <-s.stop:
+			s.usage.flush(context.Background())
+			return
+		}
+	}
 }
 
 // Addrs returns the bound listener addresses: the explicit one first.
@@ -178,13 +208,19 @@ func (s *Server) Reload(cfg *config.Config) error {
 // then closes the remaining sessions.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.engine.Shutdown(ctx)
+	s.stopBackground()
 	s.wg.Wait()
 	return err
+}
+
+func (s *Server) stopBackground() {
+	s.stopOnce.Do(func() { close(s.stop) })
 }
 
 // Close closes everything at once.
 func (s *Server) Close() error {
 	err := s.engine.Close()
+	s.stopBackground()
 	s.wg.Wait()
 	return err
 }

@@ -106,7 +106,8 @@ func (e *env) addUser(t testing.TB, name, pass string, edit ...func(*user.User))
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &user.User{Name: name, PasswordHash: hash, Home: e.cfg.DefaultHome(name)}
+	u := &user.User{Name: name, PasswordHash: hash, Home: e.cfg.DefaultHome(name),
+		Perms: user.Rules{{Path: "/", Rights: user.RightsAll}}}
 	for _, f := range edit {
 		f(u)
 	}

@@ -14,12 +14,14 @@ func TestParseRights(t *testing.T) {
 	}{
 		{"all", RightsAll, "all"},
 		{"none", RightsNone, "none"},
-		{"read", RightList | RightDownload, "list,download"},
-		{"write", RightUpload | RightOverwrite | RightAppend | RightMkdir, "upload,overwrite,append,mkdir"},
+		{"read", RightList | RightDownload, "read"},
+		{"write", RightUpload | RightOverwrite | RightAppend | RightMkdir, "write"},
 		{"upload", RightUpload, "upload"},
-		{" Read , UPLOAD ", RightList | RightDownload | RightUpload, "list,download,upload"},
+		{" Read , UPLOAD ", RightList | RightDownload | RightUpload, "read,upload"},
 		{"read,write,delete,rename,rmdir,chmod,mtime", RightsAll, "all"},
 		{"none,list", RightList, "list"},
+		{"download,upload", RightDownload | RightUpload, "download,upload"},
+		{"read,write,delete", RightsRead | RightsWrite | RightDelete, "read,write,delete"},
 	}
 	for _, tt := range tests {
 		got, err := ParseRights(tt.in)
@@ -44,12 +46,12 @@ func TestParseRights(t *testing.T) {
 
 func TestDescribe(t *testing.T) {
 	tests := map[Rights]string{
-		RightUpload:               "upload only",
-		RightsRead:                "read only",
-		RightsNone:                "no access",
-		RightsAll:                 "full access",
-		RightUpload | RightMkdir:  "upload, mkdir",
-		RightList:                 "list only",
+		RightUpload:              "upload only",
+		RightsRead:               "read only",
+		RightsNone:               "no access",
+		RightsAll:                "full access",
+		RightUpload | RightMkdir: "upload, mkdir",
+		RightList:                "list only",
 	}
 	for r, want := range tests {
 		if got := r.Describe(); got != want {

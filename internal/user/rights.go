@@ -108,8 +108,8 @@ func (r Rights) Names() []string {
 	return out
 }
 
-// String renders r so that ParseRights reads it back: "all", "none" or a
-// comma-separated list.
+// String renders r so that ParseRights reads it back, using the shorthands
+// where they fit: "all", "none", "read", "read,upload", "write,delete".
 func (r Rights) String() string {
 	switch r & RightsAll {
 	case RightsAll:
@@ -117,7 +117,17 @@ func (r Rights) String() string {
 	case RightsNone:
 		return "none"
 	}
-	return strings.Join(r.Names(), ",")
+	var parts []string
+	rest := r & RightsAll
+	if rest.Has(RightsRead) {
+		parts = append(parts, "read")
+		rest &^= RightsRead
+	}
+	if rest.Has(RightsWrite) {
+		parts = append(parts, "write")
+		rest &^= RightsWrite
+	}
+	return strings.Join(append(parts, rest.Names()...), ",")
 }
 
 // Describe says in plain words what r allows, for refusal messages:

@@ -5,38 +5,55 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
+
+	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
 // OpenDir opens a directory for a listing that is read in chunks, so a
 // directory of a hundred thousand entries is never held in memory at once.
-// Uploads in progress are left out.
+// Uploads in progress and entries the user may not reach are left out;
+// mount points directly inside the directory come first, in place of
+// whatever the disk holds under their names.
 func (f *FS) OpenDir(name string) (fs.ReadDirFile, error) {
-	root, rel, err := f.resolve(opList, name)
+	t, err := f.resolve(opList, name)
 	if err != nil {
 		return nil, err
 	}
-	file, err := root.OpenFile(rel, os.O_RDONLY|dirFlags, 0)
+	extra, taken := f.mountEntries(t.pol, name)
+	d := &dir{fs: f, root: t.root, rel: t.rel, name: name, pol: t.pol, extra: extra, taken: taken}
+	file, err := t.root.OpenFile(t.rel, os.O_RDONLY|dirFlags, 0)
+	if err == nil {
+		var info fs.FileInfo
+		info, err = file.Stat()
+		if err == nil && !info.IsDir() {
+			err = errNotDir
+		}
+		if err != nil {
+			file.Close()
+		}
+	}
 	if err != nil {
+		if leadsToMount(t.pol, name) {
+			// Nothing on disk: the listing is the mount points alone.
+			return d, nil
+		}
 		return nil, f.clean(opList, name, err)
 	}
-	info, err := file.Stat()
-	if err == nil && !info.IsDir() {
-		err = errNotDir
-	}
-	if err != nil {
-		file.Close()
-		return nil, f.clean(opList, name, err)
-	}
-	return &dir{f: file, fs: f, root: root, rel: rel, name: name}, nil
+	d.f = file
+	return d, nil
 }
 
 // dir is a directory being listed.
 type dir struct {
-	f    *os.File
-	fs   *FS
-	root *os.Root
-	rel  string // relative to root, for following symbolic links
-	name string // virtual name, for errors and Stat
+	f     *os.File // nil for a directory that only leads to mount points
+	fs    *FS
+	root  *os.Root
+	rel   string // relative to root, for following symbolic links
+	name  string // virtual name, for errors and Stat
+	pol   *user.Policy
+	extra []fs.DirEntry   // mount points not listed yet
+	taken map[string]bool // names the mount points take over
 }
 
 // ReadDir returns up to n entries (all when n <= 0). Symbolic links that
@@ -56,11 +73,20 @@ func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
 			}
 		}
 	}
+	if len(d.extra) > 0 {
+		k := min(n, len(d.extra))
+		out := slices.Clone(d.extra[:k])
+		d.extra = d.extra[k:]
+		return out, nil
+	}
+	if d.f == nil {
+		return nil, io.EOF
+	}
 	for {
 		entries, err := d.f.ReadDir(n)
 		kept := entries[:0]
 		for _, e := range entries {
-			if isTemp(e.Name()) {
+			if !d.visible(e.Name()) {
 				continue
 			}
 			if e.Type()&fs.ModeSymlink != 0 {
@@ -71,12 +97,20 @@ func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
 		if err != nil && err != io.EOF {
 			err = d.fs.clean(opList, d.name, err)
 		}
-		// A chunk made only of uploads in progress must not look like the
-		// end of the listing: read on.
+		// A chunk made only of hidden entries must not look like the end
+		// of the listing: read on.
 		if len(kept) > 0 || err != nil {
 			return kept, err
 		}
 	}
+}
+
+// visible reports whether an entry read from disk belongs in the listing.
+func (d *dir) visible(base string) bool {
+	if isTemp(base) || d.taken[base] {
+		return false
+	}
+	return d.pol == nil || d.pol.Reachable(path.Join(d.name, base))
 }
 
 // follow describes a symbolic link by its target when the target is inside
@@ -90,6 +124,9 @@ func (d *dir) follow(e fs.DirEntry) fs.DirEntry {
 }
 
 func (d *dir) Stat() (fs.FileInfo, error) {
+	if d.f == nil {
+		return syntheticDir{name: base(d.name), mtime: d.fs.now()}, nil
+	}
 	info, err := d.f.Stat()
 	if err != nil {
 		return nil, d.fs.clean(opList, d.name, err)
@@ -100,4 +137,9 @@ func (d *dir) Stat() (fs.FileInfo, error) {
 
 func (d *dir) Read([]byte) (int, error) { return 0, errIsDir }
 
-func (d *dir) Close() error { return d.fs.clean(opList, d.name, d.f.Close()) }
+func (d *dir) Close() error {
+	if d.f == nil {
+		return nil
+	}
+	return d.fs.clean(opList, d.name, d.f.Close())
+}

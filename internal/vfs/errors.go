@@ -16,6 +16,7 @@ const (
 	codeBadName    = 553 // requested action not taken; file name not allowed
 	codeBadRestart = 554 // invalid REST parameter (RFC 3659 section 5.4)
 	codeBadParam   = 501 // syntax error in parameters or arguments
+	codeNoSpace    = 552 // requested file action aborted; exceeded storage allocation
 )
 
 // PublicError is an error whose text may be shown to the FTP client. It
@@ -43,11 +44,24 @@ var (
 	errRemoveHome   = &PublicError{codeNotTaken, "Cannot remove the home directory.", fs.ErrPermission}
 	errRenameHome   = &PublicError{codeNotTaken, "Cannot rename the home directory.", fs.ErrPermission}
 	errChmodHome    = &PublicError{codeNotTaken, "Cannot change the mode of the home directory.", fs.ErrPermission}
-	errCrossRoot    = &PublicError{codeNotTaken, "Cannot move between folders.", fs.ErrPermission}
+	errMountPoint   = &PublicError{codeNotTaken, "cannot remove or rename a shared folder's mount point", fs.ErrPermission}
+	errChmodMount   = &PublicError{codeNotTaken, "Cannot change the mode of a shared folder's mount point.", fs.ErrPermission}
+	errShareMissing = &PublicError{codeNotTaken, "Shared folder unavailable.", fs.ErrNotExist}
+	errHomeShare    = &PublicError{codeBadName, "cannot move between a shared folder and your home: download and upload instead", fs.ErrPermission}
+	errShareShare   = &PublicError{codeBadName, "cannot move between two shared folders: download and upload instead", fs.ErrPermission}
+	errRulesInside  = &PublicError{codeNotTaken, "cannot rename a folder that has its own permission rules inside", fs.ErrPermission}
 	errChmodBits    = &PublicError{codeBadParam, "Only permission bits 0-777 may be set.", fs.ErrInvalid}
 	errRestartPast  = &PublicError{codeBadRestart, "Restart position beyond end of file.", fs.ErrInvalid}
 	errRestartBad   = &PublicError{codeBadRestart, "Invalid restart position.", fs.ErrInvalid}
 	errTargetChange = &PublicError{codeNotTaken, "File changed during the request; try again.", fs.ErrInvalid}
+)
+
+// ErrQuotaExceeded is wrapped by the 552 errors of a Meter refusing to store
+// more, and ErrFileTooLarge by the refusal of a write beyond the largest
+// file allowed.
+var (
+	ErrQuotaExceeded = errors.New("quota exceeded")
+	ErrFileTooLarge  = errors.New("file too large")
 )
 
 // ErrUploadFinished is returned by Write and Commit on an upload that was

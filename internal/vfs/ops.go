@@ -11,17 +11,31 @@ import (
 )
 
 // Stat describes name, following symbolic links that stay inside the jail.
+// Directories need only be reachable; anything else needs list or
+// download. A directory leading to a mount point is a directory even when
+// the disk has nothing there.
 func (f *FS) Stat(name string) (fs.FileInfo, error) {
-	root, rel, err := f.resolve(opStat, name)
+	t, err := f.resolve(opStat, name)
 	if err != nil {
 		return nil, err
 	}
-	info, err := root.Stat(rel)
+	info, err := t.root.Stat(t.rel)
+	if (err != nil || !info.IsDir()) && leadsToMount(t.pol, name) {
+		return f.mountPathInfo(t.pol, name), nil
+	}
+	if err != nil || !info.IsDir() {
+		// Judged before the error is seen, so a refusal does not tell
+		// whether something is there.
+		if cerr := f.check(t.pol, opStatFile, name); cerr != nil {
+			return nil, cerr
+		}
+	}
 	if err != nil {
 		return nil, f.clean(opStat, name, err)
 	}
-	if name == "/" {
-		return namedInfo{info, "/"}, nil
+	if t.rel == "." {
+		// The home or a share's root: never show the host's name.
+		return namedInfo{info, base(name)}, nil
 	}
 	return info, nil
 }
@@ -29,14 +43,14 @@ func (f *FS) Stat(name string) (fs.FileInfo, error) {
 // Open opens a regular file for reading, positioned at offset. An offset
 // beyond the end of the file is refused with 554 (RFC 3659 section 5.4).
 func (f *FS) Open(name string, offset int64) (io.ReadCloser, error) {
-	root, rel, err := f.resolve(opRead, name)
+	t, err := f.resolve(opRead, name)
 	if err != nil {
 		return nil, err
 	}
 	if offset < 0 {
 		return nil, errRestartBad
 	}
-	file, err := root.OpenFile(rel, os.O_RDONLY|readFlags, 0)
+	file, err := t.root.OpenFile(t.rel, os.O_RDONLY|readFlags, 0)
 	if err != nil {
 		return nil, f.clean(opRead, name, err)
 	}
@@ -58,7 +72,11 @@ func (f *FS) Open(name string, offset int64) (io.ReadCloser, error) {
 		file.Close()
 		return nil, err
 	}
-	return &reader{f: file, fs: f, name: name}, nil
+	r := &reader{f: file, fs: f, name: name}
+	if th := newThrottle(f.downLim); th != nil {
+		return &throttledReader{r: r, th: th}, nil
+	}
+	return r, nil
 }
 
 // reader hides the host path that *os.File puts in its errors.
@@ -91,46 +109,51 @@ func (r *reader) Close() error { return r.fs.clean(opRead, r.name, r.f.Close()) 
 
 // Mkdir creates a directory with mode 0750.
 func (f *FS) Mkdir(name string) error {
-	root, rel, err := f.resolve(opMkdir, name)
+	t, err := f.resolve(opMkdir, name)
 	if err != nil {
 		return err
 	}
-	return f.clean(opMkdir, name, root.Mkdir(rel, dirPerm))
+	return f.clean(opMkdir, name, t.root.Mkdir(t.rel, dirPerm))
 }
 
-// Remove deletes a file or a symbolic link (never what it points to). It
-// refuses directories. A directory swapped in between the check and the
-// removal could be removed if empty; no data can be lost that way.
+// Remove deletes a file or a symbolic link (never what it points to) and
+// gives a file's bytes back to the quota. It refuses directories. A
+// directory swapped in between the check and the removal could be removed
+// if empty; no data can be lost that way.
 func (f *FS) Remove(name string) error {
-	root, rel, err := f.resolve(opRemove, name)
+	t, err := f.resolve(opRemove, name)
 	if err != nil {
 		return err
 	}
-	info, err := root.Lstat(rel)
+	info, err := t.root.Lstat(t.rel)
 	if err != nil {
 		return f.clean(opRemove, name, err)
 	}
 	if info.IsDir() {
 		return errIsDir
 	}
-	return f.clean(opRemove, name, root.Remove(rel))
+	if err := t.root.Remove(t.rel); err != nil {
+		return f.clean(opRemove, name, err)
+	}
+	f.release(t.share, info)
+	return nil
 }
 
 // Rmdir deletes an empty directory. A symbolic link to a directory is not a
 // directory here: Remove deletes links.
 func (f *FS) Rmdir(name string) error {
-	root, rel, err := f.resolve(opRmdir, name)
+	t, err := f.resolve(opRmdir, name)
 	if err != nil {
 		return err
 	}
-	info, err := root.Lstat(rel)
+	info, err := t.root.Lstat(t.rel)
 	if err != nil {
 		return f.clean(opRmdir, name, err)
 	}
 	if !info.IsDir() {
 		return errNotDir
 	}
-	err = root.Remove(rel)
+	err = t.root.Remove(t.rel)
 	if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
 		// POSIX allows either errno for a directory that is not empty.
 		return errNotEmpty
@@ -138,37 +161,65 @@ func (f *FS) Rmdir(name string) error {
 	return f.clean(opRmdir, name, err)
 }
 
-// Rename moves from to to, replacing to as rename(2) does.
+// Rename moves from to to, replacing to as rename(2) does. Both names are
+// judged under one policy and must lie in the same root.
 func (f *FS) Rename(from, to string) error {
-	fromRoot, fromRel, err := f.resolve(opRenameFrom, from)
+	pol := f.currentPolicy()
+	src, err := f.resolveWith(pol, opRenameFrom, from)
 	if err != nil {
 		return err
 	}
-	toRoot, toRel, err := f.resolve(opRenameTo, to)
+	dst, err := f.resolveWith(pol, opRenameTo, to)
 	if err != nil {
 		return err
 	}
-	if fromRoot != toRoot {
-		return errCrossRoot
-	}
-	if from == to {
-		// rename(2) succeeds without doing anything; still report a
-		// missing source.
-		_, err := fromRoot.Lstat(fromRel)
-		return f.clean(opRenameFrom, from, err)
+	switch {
+	case src.share == dst.share && src.root == dst.root:
+	case src.share == "" || dst.share == "":
+		return errHomeShare
+	default:
+		return errShareShare
 	}
 	if isWithin(to, from) {
 		return &PublicError{codeNotTaken, "Cannot move a directory into itself.", fs.ErrInvalid}
 	}
-	err = fromRoot.Rename(fromRel, toRel)
-	if err == nil {
+	info, err := src.root.Lstat(src.rel)
+	if err != nil {
+		return f.clean(opRenameFrom, from, err)
+	}
+	place := opPlaceFile
+	if info.IsDir() {
+		place = opPlaceDir
+		if rulesInside(pol, from) || rulesInside(pol, to) {
+			return errRulesInside
+		}
+	}
+	if err := f.check(pol, place, to); err != nil {
+		return err
+	}
+	if from == to {
+		// rename(2) succeeds without doing anything.
 		return nil
 	}
-	// Name the side the client can act on: the source if it is missing.
-	if _, serr := fromRoot.Lstat(fromRel); serr != nil {
-		return f.clean(opRenameFrom, from, serr)
+	old, err := dst.root.Lstat(dst.rel)
+	if err == nil {
+		if err := f.check(pol, opReplace, to); err != nil {
+			return err
+		}
+	} else {
+		old = nil
 	}
-	return f.clean(opRenameTo, to, err)
+	if err := src.root.Rename(src.rel, dst.rel); err != nil {
+		// Name the side the client can act on: the source if it is missing.
+		if _, serr := src.root.Lstat(src.rel); serr != nil {
+			return f.clean(opRenameFrom, from, serr)
+		}
+		return f.clean(opRenameTo, to, err)
+	}
+	if old != nil && !os.SameFile(old, info) {
+		f.release(dst.share, old)
+	}
+	return nil
 }
 
 // isWithin reports whether name lies strictly below dir.
@@ -178,7 +229,7 @@ func isWithin(name, dir string) bool {
 
 // Chtimes sets the modification time and leaves the access time alone.
 func (f *FS) Chtimes(name string, mtime time.Time) error {
-	root, rel, err := f.resolve(opChtimes, name)
+	t, err := f.resolve(opChtimes, name)
 	if err != nil {
 		return err
 	}
@@ -186,7 +237,7 @@ func (f *FS) Chtimes(name string, mtime time.Time) error {
 		return errBadTime
 	}
 	// A zero access time tells the kernel to keep the current one.
-	return f.clean(opChtimes, name, root.Chtimes(rel, time.Time{}, mtime))
+	return f.clean(opChtimes, name, t.root.Chtimes(t.rel, time.Time{}, mtime))
 }
 
 var errBadTime = &PublicError{codeBadParam, "Invalid time.", fs.ErrInvalid}
@@ -194,14 +245,14 @@ var errBadTime = &PublicError{codeBadParam, "Invalid time.", fs.ErrInvalid}
 // Chmod sets permission bits 0-777. Set-user-ID, set-group-ID, sticky and
 // file type bits are refused rather than silently dropped.
 func (f *FS) Chmod(name string, mode fs.FileMode) error {
-	root, rel, err := f.resolve(opChmod, name)
+	t, err := f.resolve(opChmod, name)
 	if err != nil {
 		return err
 	}
 	if mode&^fs.ModePerm != 0 {
 		return errChmodBits
 	}
-	return f.clean(opChmod, name, root.Chmod(rel, mode))
+	return f.clean(opChmod, name, t.root.Chmod(t.rel, mode))
 }
 
 // base is path.Base for a virtual name, keeping "/" for the root.

@@ -25,7 +25,14 @@ package vfs
 //     end) the temporary file is removed and the previous version stays
 //     exactly as it was.
 //
-// An upload that received no data leaves nothing behind when aborted.
+// An upload that received no data, or that a quota stopped, leaves nothing
+// behind when aborted.
+//
+// Rights (see perm.go) are judged once the target has been examined: a new
+// name needs upload, an extension of the existing file (Append, or Offset
+// equal to its size) needs append, anything else that touches an existing
+// entry needs overwrite. Quotas (see quota.go) are reserved as data
+// arrives; a write the quota refuses fails with 552.
 //
 // Resume: with Offset > 0 the temporary file starts as a copy of the first
 // Offset bytes of the existing file (copy_file_range on Linux); an Offset
@@ -55,23 +62,33 @@ import (
 	"sync"
 
 	"github.com/bulwark-ftp/bulwark/internal/ftp"
+	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
 // Create starts an upload to name. Nothing is visible at name until Commit.
 func (f *FS) Create(name string, opts ftp.CreateOptions) (ftp.Upload, error) {
-	root, rel, err := f.resolve(opWrite, name)
+	t, err := f.resolve(opWrite, name)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Offset < 0 {
 		return nil, errRestartBad
 	}
-	dir, err := root.OpenRoot(path.Dir(rel))
+	dir, err := t.root.OpenRoot(path.Dir(t.rel))
 	if err != nil {
 		return nil, f.clean(opWrite, name, err)
 	}
-	u := &upload{fs: f, name: name, dir: dir, base: path.Base(rel), exclusive: opts.Exclusive}
+	u := &upload{
+		fs: f, name: name, dir: dir, base: path.Base(t.rel), exclusive: opts.Exclusive,
+		pol: t.pol, th: newThrottle(f.upLim),
+	}
+	u.quota.meter = f.meter(t.share)
+	if u.quota.meter != nil {
+		u.quota.limits = u.quota.meter.Limits()
+	}
 	if err := u.start(opts); err != nil {
+		u.quota.release()
+		u.th.stop()
 		u.discard()
 		return nil, err
 	}
@@ -91,6 +108,11 @@ type upload struct {
 	extends   bool // the upload keeps the whole previous version
 	exclusive bool
 	written   int64 // bytes received from the client
+	pol       *user.Policy
+	th        *throttle // nil: unlimited
+	quota     uploadQuota
+	refused   bool // a quota stopped the upload: Abort keeps nothing
+	placed    bool // the data is at the target name
 
 	mu   sync.Mutex
 	done bool
@@ -107,6 +129,12 @@ func (u *upload) start(opts ftp.CreateOptions) error {
 		return u.fail(err)
 	case opts.Exclusive:
 		return u.exists()
+	}
+	if err := u.fs.check(u.pol, u.needs(prev, opts), u.name); err != nil {
+		return err
+	}
+	switch {
+	case prev == nil:
 	case prev.IsDir():
 		return errIsDir
 	case !prev.Mode().IsRegular():
@@ -128,6 +156,12 @@ func (u *upload) start(opts ftp.CreateOptions) error {
 	}
 	u.extends = prev != nil && keep == prev.Size() && (opts.Append || opts.Offset > 0)
 
+	u.quota.keep = keep
+	if prev != nil {
+		u.quota.oldSize = prev.Size()
+	} else if err := u.quota.startNew(); err != nil {
+		return err
+	}
 	if err := u.createTemp(); err != nil {
 		return err
 	}
@@ -142,6 +176,17 @@ func (u *upload) start(opts ftp.CreateOptions) error {
 		return u.copyPrefix(keep)
 	}
 	return nil
+}
+
+// needs gives the operation whose right the upload needs over prev.
+func (u *upload) needs(prev fs.FileInfo, opts ftp.CreateOptions) op {
+	switch {
+	case prev == nil:
+		return opUpload
+	case opts.Append || (opts.Offset > 0 && opts.Offset == prev.Size()):
+		return opAppend
+	}
+	return opOverwrite
 }
 
 func (u *upload) createTemp() error {
@@ -188,11 +233,41 @@ func (u *upload) copyPrefix(n int64) error {
 	return nil
 }
 
+// Write stores data, waiting for the bandwidth limiter first (outside the
+// lock, so that Abort can interrupt the wait).
 func (u *upload) Write(p []byte) (int, error) {
+	if u.th == nil {
+		return u.write(p)
+	}
+	total := 0
+	for len(p) > 0 {
+		n := u.th.chunk(len(p))
+		if err := u.th.wait(n); err != nil {
+			if errors.Is(err, fs.ErrClosed) {
+				err = ErrUploadFinished
+			}
+			return total, err
+		}
+		m, err := u.write(p[:n])
+		total += m
+		if err != nil {
+			return total, err
+		}
+		p = p[n:]
+	}
+	return total, nil
+}
+
+func (u *upload) write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
 		return 0, ErrUploadFinished
+	}
+	if err := u.quota.grow(u.quota.keep + u.written + int64(len(p))); err != nil {
+		u.refused = true
+		u.fs.log.Warn("upload refused by quota", "user", u.fs.user, "path", u.name, "err", err)
+		return 0, err
 	}
 	n, err := u.file.Write(p)
 	u.written += int64(n)
@@ -207,18 +282,39 @@ func (u *upload) Commit() error {
 		return ErrUploadFinished
 	}
 	u.done = true
+	u.th.stop()
 	defer u.discard()
+	defer u.quota.release()
 	if err := u.flush(); err != nil {
 		return err
 	}
 	if u.exclusive {
-		return u.placeNew()
+		return u.settleAnd(u.placeNew)
 	}
-	return u.place()
+	return u.settleAnd(u.place)
+}
+
+// settleAnd accounts for the file about to be placed, places it with put
+// and keeps the accounting only if it was placed.
+func (u *upload) settleAnd(put func() error) error {
+	cur, err := u.dir.Lstat(u.base)
+	if err != nil {
+		cur = nil
+	}
+	backBytes, backFiles, err := u.quota.settle(u.quota.keep+u.written, cur)
+	if err != nil {
+		return err
+	}
+	err = put()
+	if u.placed {
+		u.quota.placed(backBytes, backFiles)
+	}
+	return err
 }
 
 // Abort ends the upload following the rules at the top of this file.
 func (u *upload) Abort() error {
+	u.th.stop()
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
@@ -226,14 +322,16 @@ func (u *upload) Abort() error {
 	}
 	u.done = true
 	defer u.discard()
+	// Whatever is not placed gives its reservation back.
+	defer u.quota.release()
 	switch {
-	case u.written == 0:
+	case u.written == 0 || u.refused:
 		return nil
 	case u.prev == nil:
 		if err := u.flush(); err != nil {
 			return err
 		}
-		if err := u.placeNew(); !errors.Is(err, fs.ErrExist) {
+		if err := u.settleAnd(u.placeNew); !errors.Is(err, fs.ErrExist) {
 			return err
 		}
 		// Someone else's file now holds the name; it stays.
@@ -245,7 +343,7 @@ func (u *upload) Abort() error {
 		if err := u.flush(); err != nil {
 			return err
 		}
-		return u.place()
+		return u.settleAnd(u.place)
 	}
 	return nil
 }
@@ -275,7 +373,7 @@ func (u *upload) place() error {
 	if err := u.dir.Rename(u.tmp, u.base); err != nil {
 		return u.fail(err)
 	}
-	u.tmp = ""
+	u.tmp, u.placed = "", true
 	return u.syncDir()
 }
 
@@ -286,6 +384,7 @@ func (u *upload) placeNew() error {
 	switch {
 	case err == nil:
 		// discard removes the temporary name.
+		u.placed = true
 		return u.syncDir()
 	case errors.Is(err, fs.ErrExist):
 		return u.exists()

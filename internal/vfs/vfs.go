@@ -1,13 +1,15 @@
 // Package vfs is one user's view of files: the user's home directory, opened
-// as an os.Root jail, presented to the FTP engine as an ftp.FileSystem.
+// as an os.Root jail, and the shared folders mounted into it, presented to
+// the FTP engine as an ftp.FileSystem.
 //
 // Every method passes the client's virtual path ("/", "/a/b") through one
 // function, resolve, which validates the name, asks check whether the
-// operation is allowed, and maps the name to a root and a root-relative name.
-// All file system access then goes through that *os.Root, so "..", absolute
-// paths and symbolic links cannot lead outside the home. Shared folders
-// mounted at virtual paths and per-path permissions slot into resolve and
-// check without touching the methods.
+// operation is allowed under the user's current policy (perm.go), and maps
+// the name to a root (the home or a share, mounts.go) and a root-relative
+// name. All file system access then goes through that *os.Root, so "..",
+// absolute paths and symbolic links cannot lead outside the home or the
+// share. Uploads are atomic (upload.go), counted against quotas (quota.go)
+// and, like downloads, paced by the user's bandwidth limits (ratelimit.go).
 package vfs
 
 import (
@@ -18,7 +20,10 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/bulwark-ftp/bulwark/internal/ftp"
+	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
 // TempPrefix starts the base name of every temporary upload file. Such names
@@ -37,25 +42,51 @@ const (
 	filePerm fs.FileMode = 0o640
 )
 
-// Options configure an FS. The zero value is usable.
+// Options configure an FS. The zero value is usable: full rights in the
+// home, no shared folders, no quotas, no bandwidth limits.
 type Options struct {
 	// CreateHome creates the home directory (mode 0750) when it is missing.
 	CreateHome bool
 	// Now is the clock for time-dependent rules; nil means time.Now.
 	Now func() time.Time
-	// Logger receives security events such as attempts to leave the jail;
-	// nil discards them.
+	// Logger receives security events such as attempts to leave the jail
+	// and refused operations; nil discards them.
 	Logger *slog.Logger
+	// User names the user in log lines.
+	User string
+	// Policy gives the user's current rights and shared folders. It is
+	// called at every operation, so a change made by an administrator
+	// applies from the next command on. A nil Policy means full rights in
+	// the home and no shared folders; a Policy that returns nil means no
+	// rights at all.
+	Policy func() *user.Policy
+	// Meter gives the usage meter of the home (share == "") or of the named
+	// share. A nil Meter, or a nil result, means no accounting.
+	Meter func(share string) Meter
+	// UploadLimiter and DownloadLimiter pace the user's transfers, shared
+	// by all of the user's sessions; nil is unlimited. A finite limiter
+	// needs a burst of at least 1.
+	UploadLimiter   *rate.Limiter
+	DownloadLimiter *rate.Limiter
 }
 
 // FS is one user's file system. It is safe for concurrent use.
 type FS struct {
-	home *os.Root
-	now  func() time.Time
-	log  *slog.Logger
+	home    *os.Root
+	now     func() time.Time
+	log     *slog.Logger
+	user    string
+	policy  func() *user.Policy
+	meters  func(share string) Meter
+	upLim   *rate.Limiter
+	downLim *rate.Limiter
+	shares  shareRoots
 }
 
-var _ ftp.FileSystem = (*FS)(nil)
+var (
+	_ ftp.FileSystem = (*FS)(nil)
+	_ ftp.PermFacter = (*FS)(nil)
+)
 
 // New opens home as the jail of a new FS.
 func New(home string, opts Options) (*FS, error) {
@@ -70,7 +101,16 @@ func New(home string, opts Options) (*FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vfs: open home: %w", err)
 	}
-	f := &FS{home: root, now: opts.Now, log: opts.Logger}
+	f := &FS{
+		home:    root,
+		now:     opts.Now,
+		log:     opts.Logger,
+		user:    opts.User,
+		policy:  opts.Policy,
+		meters:  opts.Meter,
+		upLim:   opts.UploadLimiter,
+		downLim: opts.DownloadLimiter,
+	}
 	if f.now == nil {
 		f.now = time.Now
 	}
@@ -80,37 +120,70 @@ func New(home string, opts Options) (*FS, error) {
 	return f, nil
 }
 
-// Close releases the home directory. Uploads and files already open keep
-// working on their own descriptors.
-func (f *FS) Close() error { return f.home.Close() }
+// Close releases the home directory and the shared folders opened so far.
+// Uploads and files already open keep working on their own descriptors.
+func (f *FS) Close() error {
+	err := f.home.Close()
+	if serr := f.shares.close(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// currentPolicy asks for the policy of this operation. nil stands for full
+// rights in the home without shared folders.
+func (f *FS) currentPolicy() *user.Policy {
+	if f.policy == nil {
+		return nil
+	}
+	if p := f.policy(); p != nil {
+		return p
+	}
+	// A provider that has no policy to give fails closed.
+	return &user.Policy{}
+}
 
 // op names an operation for check and for error messages.
 type op int
 
 const (
 	opStat op = iota
+	opStatFile
 	opList
 	opRead
 	opWrite
+	opUpload
+	opOverwrite
+	opAppend
 	opMkdir
 	opRemove
 	opRmdir
 	opRenameFrom
 	opRenameTo
+	opPlaceFile
+	opPlaceDir
+	opReplace
 	opChtimes
 	opChmod
 )
 
 var opNames = [...]string{
 	opStat:       "stat",
+	opStatFile:   "stat",
 	opList:       "list",
 	opRead:       "open",
 	opWrite:      "create",
+	opUpload:     "create",
+	opOverwrite:  "create",
+	opAppend:     "create",
 	opMkdir:      "mkdir",
 	opRemove:     "remove",
 	opRmdir:      "rmdir",
 	opRenameFrom: "rename",
 	opRenameTo:   "rename",
+	opPlaceFile:  "rename",
+	opPlaceDir:   "rename",
+	opReplace:    "rename",
 	opChtimes:    "chtimes",
 	opChmod:      "chmod",
 }
@@ -120,42 +193,32 @@ func (o op) String() string { return opNames[o] }
 // creates reports whether o brings a new name into existence.
 func (o op) creates() bool { return o == opWrite || o == opMkdir || o == opRenameTo }
 
-// resolve is the one gate of every operation: it validates the virtual name,
-// applies check, and returns the root holding the entry and the name relative
-// to it ("." for the root itself).
-func (f *FS) resolve(o op, name string) (*os.Root, string, error) {
-	if err := validName(o, name); err != nil {
-		return nil, "", err
-	}
-	if err := f.check(o, name); err != nil {
-		return nil, "", err
-	}
-	if name == "/" {
-		return f.home, ".", nil
-	}
-	return f.home, name[1:], nil
+// target is a virtual name after resolution.
+type target struct {
+	name  string       // the virtual name
+	root  *os.Root     // the home or a share
+	rel   string       // name relative to root; "." for the root itself
+	share string       // "" for the home, else the share's name
+	pol   *user.Policy // the policy the operation was checked against
 }
 
-// check decides whether operation o may touch name. Today it only refuses
-// operations on the home directory itself that make no sense; per-path
-// permissions belong here.
-func (f *FS) check(o op, name string) error {
-	if name != "/" {
-		return nil
+// resolve is the one gate of every operation: it validates the virtual name,
+// applies check with the current policy, and locates the root holding the
+// entry and the name relative to it.
+func (f *FS) resolve(o op, name string) (*target, error) {
+	return f.resolveWith(f.currentPolicy(), o, name)
+}
+
+// resolveWith is resolve under a given policy, so that the two names of a
+// rename are judged by the same one.
+func (f *FS) resolveWith(pol *user.Policy, o op, name string) (*target, error) {
+	if err := validName(o, name); err != nil {
+		return nil, err
 	}
-	switch o {
-	case opMkdir:
-		return &fs.PathError{Op: o.String(), Path: name, Err: fs.ErrExist}
-	case opWrite:
-		return errIsDir
-	case opRemove, opRmdir:
-		return errRemoveHome
-	case opRenameFrom, opRenameTo:
-		return errRenameHome
-	case opChmod:
-		return errChmodHome
+	if err := f.check(pol, o, name); err != nil {
+		return nil, err
 	}
-	return nil
+	return f.locate(pol, name)
 }
 
 // validName refuses names the engine should never send and names no client

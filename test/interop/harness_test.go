@@ -115,7 +115,8 @@ func startServer(t *testing.T, edit ...func(*config.Config)) *fixture {
 	if err != nil {
 		t.Fatalf("hash: %v", err)
 	}
-	if err := st.CreateUser(ctx, &user.User{Name: testUser, PasswordHash: hash, Home: home}); err != nil {
+	if err := st.CreateUser(ctx, &user.User{Name: testUser, PasswordHash: hash, Home: home,
+		Perms: user.Rules{{Path: "/", Rights: user.RightsAll}}}); err != nil {
 		t.Fatalf("create user: %v", err)
 	}
 

@@ -9,8 +9,7 @@ import (
 
 // migrations is the schema history. Entry i brings the database to version
 // i+1. Entries are never edited or removed once released: a change to the
-// schema is a new entry appended at the end (groups, shares and permissions
-// come that way).
+// schema is a new entry appended at the end.
 var migrations = []string{
 	// 1: users. Times are Unix nanoseconds in UTC; last_login is NULL until
 	// the first login. name_key is the case-folded name (see nameKey) and
@@ -29,6 +28,92 @@ var migrations = []string{
 		updated_at    INTEGER NOT NULL,
 		last_login    INTEGER
 	) STRICT`,
+
+	// 2: per-path rights, groups, shares and their grants, limits, usage and
+	// the generation counter. Every user that existed before gets "/" with
+	// every right (2047 is user.RightsAll at this version), which is what
+	// version 1 allowed: full rights in the home. Limits of 0 are unlimited.
+	// A grant names exactly one grantee; two UNIQUE constraints make
+	// (share, grantee, mount point) unique, as NULLs never collide.
+	`ALTER TABLE users ADD COLUMN max_bytes     INTEGER NOT NULL DEFAULT 0 CHECK (max_bytes >= 0);
+	ALTER TABLE users ADD COLUMN max_files     INTEGER NOT NULL DEFAULT 0 CHECK (max_files >= 0);
+	ALTER TABLE users ADD COLUMN max_file_size INTEGER NOT NULL DEFAULT 0 CHECK (max_file_size >= 0);
+	ALTER TABLE users ADD COLUMN max_sessions  INTEGER NOT NULL DEFAULT 0 CHECK (max_sessions >= 0);
+	ALTER TABLE users ADD COLUMN upload_rate   INTEGER NOT NULL DEFAULT 0 CHECK (upload_rate >= 0);
+	ALTER TABLE users ADD COLUMN download_rate INTEGER NOT NULL DEFAULT 0 CHECK (download_rate >= 0);
+
+	CREATE TABLE user_perms (
+		user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		path    TEXT    NOT NULL,
+		rights  INTEGER NOT NULL CHECK (rights >= 0),
+		PRIMARY KEY (user_id, path)
+	) STRICT;
+
+	CREATE TABLE groups (
+		id         INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		name_key   TEXT    NOT NULL UNIQUE,
+		comment    TEXT    NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	) STRICT;
+
+	CREATE TABLE group_perms (
+		group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+		path     TEXT    NOT NULL,
+		rights   INTEGER NOT NULL CHECK (rights >= 0),
+		PRIMARY KEY (group_id, path)
+	) STRICT;
+
+	CREATE TABLE user_groups (
+		user_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+		PRIMARY KEY (user_id, group_id)
+	) STRICT;
+	CREATE INDEX user_groups_group ON user_groups (group_id);
+
+	CREATE TABLE shares (
+		id         INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		name_key   TEXT    NOT NULL UNIQUE,
+		path       TEXT    NOT NULL,
+		comment    TEXT    NOT NULL DEFAULT '',
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	) STRICT;
+
+	CREATE TABLE grants (
+		id            INTEGER PRIMARY KEY,
+		share_id      INTEGER NOT NULL REFERENCES shares (id) ON DELETE CASCADE,
+		user_id       INTEGER REFERENCES users (id) ON DELETE CASCADE,
+		group_id      INTEGER REFERENCES groups (id) ON DELETE CASCADE,
+		at            TEXT    NOT NULL,
+		rights        INTEGER NOT NULL CHECK (rights >= 0),
+		max_bytes     INTEGER NOT NULL DEFAULT 0 CHECK (max_bytes >= 0),
+		max_files     INTEGER NOT NULL DEFAULT 0 CHECK (max_files >= 0),
+		max_file_size INTEGER NOT NULL DEFAULT 0 CHECK (max_file_size >= 0),
+		CHECK ((user_id IS NULL) <> (group_id IS NULL)),
+		UNIQUE (share_id, user_id, at),
+		UNIQUE (share_id, group_id, at)
+	) STRICT;
+	CREATE INDEX grants_user ON grants (user_id);
+	CREATE INDEX grants_group ON grants (group_id);
+
+	CREATE TABLE usage (
+		kind     TEXT    NOT NULL CHECK (kind IN ('user', 'share')),
+		name_key TEXT    NOT NULL,
+		bytes    INTEGER NOT NULL CHECK (bytes >= 0),
+		files    INTEGER NOT NULL CHECK (files >= 0),
+		PRIMARY KEY (kind, name_key)
+	) STRICT;
+
+	CREATE TABLE generation (
+		id    INTEGER PRIMARY KEY CHECK (id = 1),
+		value INTEGER NOT NULL
+	) STRICT;
+	INSERT INTO generation (id, value) VALUES (1, 0);
+
+	INSERT INTO user_perms (user_id, path, rights) SELECT id, '/', 2047 FROM users;`,
 }
 
 // migrate applies every migration newer than the database's version, each

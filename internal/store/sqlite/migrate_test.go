@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,5 +117,63 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	err := migrate(ctx, db, []string{`CREATE TABLE a (x INTEGER)`})
 	if err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("older program accepted a newer schema: %v", err)
+	}
+}
+
+// TestUpgradeFromVersion1 opens a database that only knows migration 1,
+// as the first release left it, and checks that an existing user keeps
+// full rights in the home and gets no limits.
+func TestUpgradeFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, old, migrations[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`INSERT INTO users (name, name_key, password_hash, home, created_at, updated_at)
+		VALUES ('Veteran', 'veteran', '$argon2id$x', 'vet', 1, 2)`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open after upgrade: %v", err)
+	}
+	defer s.Close()
+	if got := versions(t, s.db); len(got) != len(migrations) {
+		t.Fatalf("versions %v, want 1..%d", got, len(migrations))
+	}
+	u, err := s.GetUser(ctx, "veteran")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := user.Rules{{Path: "/", Rights: user.RightsAll}}
+	if !slices.Equal(u.Perms, want) {
+		t.Errorf("upgraded user perms %v, want %v", u.Perms, want)
+	}
+	if u.Name != "Veteran" || u.Home != "vet" || !u.Limits.IsZero() || u.MaxSessions != 0 ||
+		u.UploadRate != 0 || u.DownloadRate != 0 || len(u.Groups) != 0 {
+		t.Errorf("upgraded user %+v", u)
+	}
+	if g, err := s.Generation(ctx); err != nil {
+		t.Errorf("Generation after upgrade: %d, %v", g, err)
+	}
+	var problems int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM pragma_foreign_key_check`).Scan(&problems); err != nil || problems != 0 {
+		t.Errorf("foreign key check: %d problems, %v", problems, err)
+	}
+	// A user created after the upgrade gets only what the caller gives.
+	if err := s.CreateUser(ctx, &user.User{Name: "fresh", PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := s.GetUser(ctx, "fresh"); len(u.Perms) != 0 {
+		t.Errorf("new user got perms %v", u.Perms)
 	}
 }

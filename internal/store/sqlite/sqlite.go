@@ -6,8 +6,12 @@
 // the same file at the same time: readers never block, and a writer waits for
 // another instead of failing at once.
 //
-// User names are unique without regard to case: "Alice" and "alice" cannot
-// both exist, and every lookup by name ignores case. Folding is Unicode-aware
+// Every change to users, groups, shares or grants also increases a counter
+// in the same transaction (see Store.Generation), so a running server learns
+// of a change made by another process with one cheap read.
+//
+// User, group and share names are unique without regard to case: "Alice"
+// and "alice" cannot both exist, and every lookup by name ignores case. Folding is Unicode-aware
 // (see nameKey), not limited to ASCII as SQLite's NOCASE collation would be.
 package sqlite
 

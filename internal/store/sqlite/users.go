@@ -15,34 +15,48 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
-// nameKey is the form of a user name that uniqueness and lookups use.
-// strings.ToLower folds every Unicode letter, where SQLite's NOCASE only
-// folds ASCII and would let "Émile" and "émile" coexist.
+// nameKey is the form of a user, group or share name that uniqueness and
+// lookups use. strings.ToLower folds every Unicode letter, where SQLite's
+// NOCASE only folds ASCII and would let "Émile" and "émile" coexist.
 func nameKey(name string) string {
 	return strings.ToLower(name)
 }
 
 var _ store.Store = (*Store)(nil)
 
-const userColumns = `id, name, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login`
+const userColumns = `id, name, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login,
+	max_bytes, max_files, max_file_size, max_sessions, upload_rate, download_rate`
 
-// CreateUser inserts u and sets its ID, CreatedAt and UpdatedAt. The name must
-// pass user.ValidateName. Returns store.ErrExists if the name is taken in any
-// letter case.
+// CreateUser inserts u with its rules, groups and limits, and sets its ID,
+// CreatedAt and UpdatedAt. The name must pass user.ValidateName. Returns
+// store.ErrExists if the name is taken in any letter case, and an error
+// wrapping store.ErrNotFound if one of u.Groups does not exist.
 func (s *Store) CreateUser(ctx context.Context, u *user.User) error {
-	if err := user.ValidateName(u.Name); err != nil {
+	perms, groups, err := checkUser(u)
+	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
-	res, err := s.db.ExecContext(ctx, `INSERT INTO users
-		(name, name_key, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS, u.Comment,
-		now.UnixNano(), now.UnixNano(), nullTime(u.LastLogin))
-	if err != nil {
-		return fmt.Errorf("create user %q: %w", u.Name, mapErr(err))
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err = s.change(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO users
+			(name, name_key, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login,
+			 max_bytes, max_files, max_file_size, max_sessions, upload_rate, download_rate)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS, u.Comment,
+			now.UnixNano(), now.UnixNano(), nullTime(u.LastLogin),
+			u.Limits.MaxBytes, u.Limits.MaxFiles, u.Limits.MaxFileSize, u.MaxSessions, u.UploadRate, u.DownloadRate)
+		if err != nil {
+			return mapErr(err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := replaceRules(ctx, tx, userRules, id, perms); err != nil {
+			return err
+		}
+		return setGroups(ctx, tx, id, groups)
+	})
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.Name, err)
 	}
@@ -51,31 +65,60 @@ func (s *Store) CreateUser(ctx context.Context, u *user.User) error {
 }
 
 // GetUser finds a user by name, ignoring letter case. The returned Name is
-// the spelling stored at creation.
+// the spelling stored at creation; Groups are sorted by name and Perms by
+// path.
 func (s *Store) GetUser(ctx context.Context, name string) (*user.User, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name_key = ?`, nameKey(name))
-	u, err := scanUser(row)
+	var u *user.User
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE name_key = ?`, nameKey(name)))
+		if err != nil {
+			return mapErr(err)
+		}
+		return loadUserLinks(ctx, tx, []*user.User{u}, u.ID)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("get user %q: %w", name, mapErr(err))
+		return nil, fmt.Errorf("get user %q: %w", name, err)
 	}
 	return u, nil
 }
 
 // UpdateUser stores every field of u, found by u.ID, and sets UpdatedAt.
 // Renaming is allowed; a name taken by another user gives store.ErrExists.
-// CreatedAt is never changed.
+// CreatedAt is never changed. The recorded usage follows a rename, and is
+// forgotten when the home changes (it no longer describes the home).
 func (s *Store) UpdateUser(ctx context.Context, u *user.User) error {
-	if err := user.ValidateName(u.Name); err != nil {
+	perms, groups, err := checkUser(u)
+	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET
-		name = ?, name_key = ?, password_hash = ?, home = ?, disabled = ?, require_tls = ?,
-		comment = ?, updated_at = ?, last_login = ?
-		WHERE id = ?`,
-		u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS,
-		u.Comment, now.UnixNano(), nullTime(u.LastLogin), u.ID)
-	if err := oneRow(res, err); err != nil {
+	err = s.change(ctx, func(tx *sql.Tx) error {
+		var oldKey, oldHome string
+		if err := tx.QueryRowContext(ctx, `SELECT name_key, home FROM users WHERE id = ?`, u.ID).
+			Scan(&oldKey, &oldHome); err != nil {
+			return mapErr(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET
+			name = ?, name_key = ?, password_hash = ?, home = ?, disabled = ?, require_tls = ?,
+			comment = ?, updated_at = ?, last_login = ?,
+			max_bytes = ?, max_files = ?, max_file_size = ?, max_sessions = ?, upload_rate = ?, download_rate = ?
+			WHERE id = ?`,
+			u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS,
+			u.Comment, now.UnixNano(), nullTime(u.LastLogin),
+			u.Limits.MaxBytes, u.Limits.MaxFiles, u.Limits.MaxFileSize, u.MaxSessions, u.UploadRate, u.DownloadRate,
+			u.ID); err != nil {
+			return mapErr(err)
+		}
+		if err := replaceRules(ctx, tx, userRules, u.ID, perms); err != nil {
+			return err
+		}
+		if err := setGroups(ctx, tx, u.ID, groups); err != nil {
+			return err
+		}
+		return followUsage(ctx, tx, store.UsageUser, oldKey, nameKey(u.Name), oldHome != u.Home)
+	})
+	if err != nil {
 		return fmt.Errorf("update user %d (%q): %w", u.ID, u.Name, err)
 	}
 	u.UpdatedAt = now
@@ -84,16 +127,19 @@ func (s *Store) UpdateUser(ctx context.Context, u *user.User) error {
 
 // SetPasswordHash replaces only the password hash of the named user.
 func (s *Store) SetPasswordHash(ctx context.Context, name, hash string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE name_key = ?`,
-		hash, time.Now().UTC().UnixNano(), nameKey(name))
-	if err := oneRow(res, err); err != nil {
+	err := s.change(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE name_key = ?`,
+			hash, time.Now().UTC().UnixNano(), nameKey(name))
+		return oneRow(res, err)
+	})
+	if err != nil {
 		return fmt.Errorf("set password of %q: %w", name, err)
 	}
 	return nil
 }
 
-// RecordLogin sets LastLogin. It leaves UpdatedAt alone: a login is not a
-// change to the account.
+// RecordLogin sets LastLogin. It leaves UpdatedAt and the generation alone:
+// a login is not a change to the account.
 func (s *Store) RecordLogin(ctx context.Context, name string, at time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE users SET last_login = ? WHERE name_key = ?`,
 		nullTime(at), nameKey(name))
@@ -103,10 +149,17 @@ func (s *Store) RecordLogin(ctx context.Context, name string, at time.Time) erro
 	return nil
 }
 
-// DeleteUser removes the named user.
+// DeleteUser removes the named user with its rules, memberships and grants
+// (by cascade) and its recorded usage.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM users WHERE name_key = ?`, nameKey(name))
-	if err := oneRow(res, err); err != nil {
+	err := s.change(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name_key = ?`, nameKey(name))
+		if err := oneRow(res, err); err != nil {
+			return err
+		}
+		return dropUsage(ctx, tx, store.UsageUser, nameKey(name))
+	})
+	if err != nil {
 		return fmt.Errorf("delete user %q: %w", name, err)
 	}
 	return nil
@@ -114,20 +167,26 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 
 // ListUsers returns all users ordered by name, ignoring case.
 func (s *Store) ListUsers(ctx context.Context) ([]*user.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name_key, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
 	var out []*user.User
-	for rows.Next() {
-		u, err := scanUser(rows)
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name_key, id`)
 		if err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
+			return err
 		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return loadUserLinks(ctx, tx, out, 0)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return out, nil
@@ -154,7 +213,8 @@ func scanUser(sc scanner) (*user.User, error) {
 		disabled, required bool
 	)
 	if err := sc.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Home, &disabled, &required, &u.Comment,
-		&created, &updated, &lastLogin); err != nil {
+		&created, &updated, &lastLogin,
+		&u.Limits.MaxBytes, &u.Limits.MaxFiles, &u.Limits.MaxFileSize, &u.MaxSessions, &u.UploadRate, &u.DownloadRate); err != nil {
 		return nil, err
 	}
 	u.Disabled, u.RequireTLS = disabled, required

@@ -1,0 +1,180 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/bulwark-ftp/bulwark/internal/user"
+)
+
+const groupColumns = `id, name, comment, created_at, updated_at`
+
+// checkGroup validates g and returns its rules cleaned and sorted.
+func checkGroup(g *user.Group) (user.Rules, error) {
+	if err := user.ValidateName(g.Name); err != nil {
+		return nil, fmt.Errorf("group %q: %w", g.Name, err)
+	}
+	perms, err := cleanRules(g.Perms)
+	if err != nil {
+		return nil, fmt.Errorf("group %q: %w", g.Name, err)
+	}
+	return perms, nil
+}
+
+// CreateGroup inserts g with its rules and sets its ID, CreatedAt and
+// UpdatedAt. Names follow the rules of user names, and are unique ignoring
+// case (store.ErrExists).
+func (s *Store) CreateGroup(ctx context.Context, g *user.Group) error {
+	perms, err := checkGroup(g)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	var id int64
+	err = s.change(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO groups (name, name_key, comment, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?)`, g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), now.UnixNano())
+		if err != nil {
+			return mapErr(err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return replaceRules(ctx, tx, groupRules, id, perms)
+	})
+	if err != nil {
+		return fmt.Errorf("create group %q: %w", g.Name, err)
+	}
+	g.ID, g.CreatedAt, g.UpdatedAt = id, now, now
+	return nil
+}
+
+// GetGroup finds a group by name, ignoring case.
+func (s *Store) GetGroup(ctx context.Context, name string) (*user.Group, error) {
+	var g *user.Group
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		var err error
+		g, err = scanGroup(tx.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE name_key = ?`, nameKey(name)))
+		if err != nil {
+			return mapErr(err)
+		}
+		perms, err := loadRules(ctx, tx, groupRules, g.ID)
+		g.Perms = perms[g.ID]
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get group %q: %w", name, err)
+	}
+	return g, nil
+}
+
+// UpdateGroup stores the name, comment and rules of g, found by g.ID, and
+// sets UpdatedAt. Renaming keeps memberships and grants.
+func (s *Store) UpdateGroup(ctx context.Context, g *user.Group) error {
+	perms, err := checkGroup(g)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	err = s.change(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, name_key = ?, comment = ?, updated_at = ?
+			WHERE id = ?`, g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), g.ID)
+		if err := oneRow(res, err); err != nil {
+			return err
+		}
+		return replaceRules(ctx, tx, groupRules, g.ID, perms)
+	})
+	if err != nil {
+		return fmt.Errorf("update group %d (%q): %w", g.ID, g.Name, err)
+	}
+	g.UpdatedAt = now
+	return nil
+}
+
+// DeleteGroup removes a group with its rules, memberships and grants.
+func (s *Store) DeleteGroup(ctx context.Context, name string) error {
+	err := s.change(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE name_key = ?`, nameKey(name))
+		return oneRow(res, err)
+	})
+	if err != nil {
+		return fmt.Errorf("delete group %q: %w", name, err)
+	}
+	return nil
+}
+
+// ListGroups returns every group with its rules, ordered by name ignoring
+// case.
+func (s *Store) ListGroups(ctx context.Context) ([]*user.Group, error) {
+	var out []*user.Group
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups ORDER BY name_key, id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			g, err := scanGroup(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, g)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		perms, err := loadRules(ctx, tx, groupRules, 0)
+		for _, g := range out {
+			g.Perms = perms[g.ID]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	return out, nil
+}
+
+// GroupMembers returns the names of a group's members sorted ignoring case,
+// or store.ErrNotFound if there is no such group.
+func (s *Store) GroupMembers(ctx context.Context, group string) ([]string, error) {
+	var out []string
+	err := s.view(ctx, func(tx *sql.Tx) error {
+		id, err := lookupID(ctx, tx, "groups", group)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT u.name FROM user_groups ug JOIN users u ON u.id = ug.user_id
+			WHERE ug.group_id = ? ORDER BY u.name_key, u.name`, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				return err
+			}
+			out = append(out, name)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("group members: %w", err)
+	}
+	return out, nil
+}
+
+func scanGroup(sc scanner) (*user.Group, error) {
+	var (
+		g                user.Group
+		created, updated int64
+	)
+	if err := sc.Scan(&g.ID, &g.Name, &g.Comment, &created, &updated); err != nil {
+		return nil, err
+	}
+	g.CreatedAt, g.UpdatedAt = fromNanos(created), fromNanos(updated)
+	return &g, nil
+}
