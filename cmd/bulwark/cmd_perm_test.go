@@ -288,6 +288,8 @@ func TestBadValuesNameTheirFlag(t *testing.T) {
 		{"grant both", []string{"share", "grant", "projects", "--user", "alice", "--group", "staff", "--at", "/p", "--perm", "read"},
 			"give either --user or --group, not both"},
 		{"grant nobody", []string{"share", "grant", "projects", "--at", "/p", "--perm", "read"}, "give --user NAME or --group NAME"},
+		{"grant at root", []string{"share", "grant", "projects", "--user", "alice", "--at", "/", "--perm", "read"},
+			`--at "/": a share cannot be mounted at /`},
 		{"grant without at", []string{"share", "grant", "projects", "--user", "alice", "--perm", "read"}, "--at /PATH is required"},
 		{"grant without perm", []string{"share", "grant", "projects", "--user", "alice", "--at", "/p"}, "--perm RIGHTS is required"},
 		{"revoke nobody", []string{"share", "revoke", "projects"}, "give --user NAME or --group NAME"},

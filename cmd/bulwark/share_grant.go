@@ -102,6 +102,10 @@ func (a *app) shareGrantCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if mountAt == "/" {
+				// A share at / would hide the whole home behind it.
+				return usagef("--at \"/\": a share cannot be mounted at /, the grantee's home; choose a folder such as /shared")
+			}
 			r, err := parseRightsFlag("--perm", rights)
 			if err != nil {
 				return err
