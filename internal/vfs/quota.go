@@ -100,7 +100,7 @@ func quotaError(text string) *PublicError {
 }
 
 func fileTooLarge(limit int64) *PublicError {
-	return &PublicError{codeNoSpace, fmt.Sprintf("file too large: limit %d bytes", limit), ErrFileTooLarge}
+	return &PublicError{codeNoSpace, fmt.Sprintf("File too large: limit %d bytes", limit), ErrFileTooLarge}
 }
 
 // CountUsage counts the regular files under host directory dir and their

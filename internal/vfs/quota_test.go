@@ -202,9 +202,9 @@ func TestQuotaFileSize(t *testing.T) {
 		t.Fatalf("file at the size limit: %v", err)
 	}
 	err := store(fsys, "/b", ftp.CreateOptions{}, "123456", 4)
-	wantQuotaError(t, "file over the size limit", err, ErrFileTooLarge, "file too large: limit 5 bytes")
+	wantQuotaError(t, "file over the size limit", err, ErrFileTooLarge, "File too large: limit 5 bytes")
 	err = store(fsys, "/a", ftp.CreateOptions{Append: true}, "6", 1)
-	wantQuotaError(t, "append over the size limit", err, ErrFileTooLarge, "file too large: limit 5 bytes")
+	wantQuotaError(t, "append over the size limit", err, ErrFileTooLarge, "File too large: limit 5 bytes")
 	if _, err := os.Lstat(filepath.Join(home, "b")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("refused upload left a file: %v", err)
 	}
