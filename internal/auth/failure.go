@@ -28,6 +28,12 @@ const (
 	// ReasonTLSRequired: the password matched but the account requires TLS
 	// and the connection is in clear text.
 	ReasonTLSRequired
+	// ReasonAccountExpired: the password matched but the account's
+	// validity (ValidUntil) has ended.
+	ReasonAccountExpired
+	// ReasonPasswordExpired: the password matched but has expired and the
+	// server refuses expired passwords instead of restricting the session.
+	ReasonPasswordExpired
 )
 
 // String returns a stable token for logs and tools.
@@ -45,6 +51,10 @@ func (r Reason) String() string {
 		return "store_error"
 	case ReasonTLSRequired:
 		return "tls_required"
+	case ReasonAccountExpired:
+		return "account_expired"
+	case ReasonPasswordExpired:
+		return "password_expired"
 	}
 	return fmt.Sprintf("reason(%d)", int(r))
 }

@@ -47,6 +47,12 @@ type Pipeline struct {
 	Now func() time.Time
 	// Logger receives security events. Nil discards them.
 	Logger *slog.Logger
+	// Policy returns the password policy that applies to u: the server's
+	// policy with u's groups' overrides. Nil means password.DefaultPolicy.
+	Policy func(ctx context.Context, u *user.User) (password.Policy, error)
+	// RefuseExpired refuses a login whose password has expired instead of
+	// letting it into a restricted session.
+	RefuseExpired bool
 }
 
 // Login checks a and returns the account on success. On failure the error
@@ -93,6 +99,19 @@ func (p *Pipeline) Login(ctx context.Context, a Attempt) (*user.User, error) {
 		return nil, p.fail(ctx, log, a, ReasonDisabled)
 	case u.RequireTLS && !a.TLS:
 		return nil, p.fail(ctx, log, a, ReasonTLSRequired)
+	case !u.ValidUntil.IsZero() && p.now().After(u.ValidUntil):
+		return nil, p.fail(ctx, log, a, ReasonAccountExpired)
+	}
+
+	if p.RefuseExpired {
+		policy, err := p.policy(ctx, u)
+		if err != nil {
+			log.Error("login: password policy unavailable", "err", err)
+			return nil, p.fail(ctx, log, a, ReasonStoreError)
+		}
+		if u.MustChangePassword || policy.Age(u.PasswordChangedAt, p.now(), u.AgingExempt).Expired {
+			return nil, p.fail(ctx, log, a, ReasonPasswordExpired)
+		}
 	}
 
 	if needsRehash {

@@ -44,6 +44,19 @@ type LoginResult struct {
 	Message string
 	// Close is called once when the session ends; may be nil.
 	Close func()
+
+	// Restricted starts a session in which only SITE PSWD, FEAT, NOOP,
+	// HELP and QUIT work (an expired or must-change password); every other
+	// command is refused with 530 and RestrictedReason, which must say how
+	// to get out ("Password expired: change it with SITE PSWD <old> <new>").
+	Restricted       bool
+	RestrictedReason string
+
+	// ChangePassword, if not nil, implements SITE PSWD for this session. It
+	// returns the text of the success reply, or an error: a PublicError's
+	// text is shown to the client (the policy's reasons); any other error
+	// gets a generic refusal. A successful change lifts Restricted.
+	ChangePassword func(ctx context.Context, oldPassword, newPassword string) (string, error)
 }
 
 // ErrLoginFailed is the one failure an Authenticator returns for bad

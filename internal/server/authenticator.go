@@ -70,15 +70,54 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 		a.logger.Error("home directory unusable", "user", u.Name, "err", err)
 		return nil, &ftp.LoginFailure{Reason: "home_unusable"}
 	}
+	state, err := a.pipeline.PasswordState(ctx, u)
+	if err != nil {
+		fsys.Close()
+		release()
+		a.logger.Error("password policy unavailable", "user", u.Name, "err", err)
+		return nil, &ftp.LoginFailure{Reason: "policy_unavailable"}
+	}
+	if state.Restricted {
+		a.logger.Info("session restricted to a password change", "user", u.Name, "reason", state.Reason)
+	}
 	return &ftp.LoginResult{
-		User:       u.Name,
-		FS:         fsys,
-		RequireTLS: u.RequireTLS,
+		User:             u.Name,
+		FS:               fsys,
+		RequireTLS:       u.RequireTLS,
+		Message:          state.Warning,
+		Restricted:       state.Restricted,
+		RestrictedReason: state.Reason,
+		ChangePassword:   a.changePassword(info, u.Name),
 		Close: func() {
 			fsys.Close()
 			release()
 		},
 	}, nil
+}
+
+// changePassword implements SITE PSWD for one session's user.
+func (a *authenticator) changePassword(info ftp.LoginInfo, name string) func(ctx context.Context, oldPassword, newPassword string) (string, error) {
+	return func(ctx context.Context, oldPassword, newPassword string) (string, error) {
+		err := a.pipeline.ChangePassword(ctx, auth.Attempt{
+			SessionID: info.SessionID,
+			Remote:    info.Remote,
+			User:      name,
+			Password:  oldPassword,
+			TLS:       true,
+		}, newPassword)
+		var refused *auth.ChangeRefused
+		var failed *auth.FailureError
+		switch {
+		case err == nil:
+			return "Password changed", nil
+		case errors.As(err, &refused):
+			// RFC 959 §4.2.2: 550, requested action not taken.
+			return "", &publicError{code: 550, text: refused.Text}
+		case errors.As(err, &failed):
+			return "", &ftp.LoginFailure{Reason: failed.Reason.String()}
+		}
+		return "", err
+	}
 }
 
 // accessFor returns the shared access object of a user, so that all their

@@ -59,12 +59,18 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, erro
 		return nil, fmt.Errorf("tls: %w", err)
 	}
 
+	basePolicy, err := cfg.PasswordPolicy.Build(cfg)
+	if err != nil {
+		return nil, err
+	}
 	pipeline := &auth.Pipeline{
-		Store:        st,
-		Hasher:       &password.Hasher{Params: cfg.PasswordHash.Params()},
-		FailureDelay: cfg.Auth.FailureDelay.Duration,
-		Now:          s.now,
-		Logger:       logger,
+		Store:         st,
+		Hasher:        &password.Hasher{Params: cfg.PasswordHash.Params()},
+		FailureDelay:  cfg.Auth.FailureDelay.Duration,
+		Now:           s.now,
+		Logger:        logger,
+		Policy:        userPolicy(st, basePolicy),
+		RefuseExpired: cfg.PasswordPolicy.RefuseExpired(),
 	}
 	s.usage = newUsageBook(st, logger)
 	s.auth = &authenticator{pipeline: pipeline, cfg: cfg, logger: logger, store: st,

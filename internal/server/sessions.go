@@ -47,3 +47,13 @@ func (c *sessionCounter) acquire(name string, limit int) (release func(), err er
 		})
 	}, nil
 }
+
+// publicError is a refusal whose text the client may read.
+type publicError struct {
+	code int
+	text string
+}
+
+func (e *publicError) Error() string { return e.text }
+func (e *publicError) FTPCode() int  { return e.code }
+func (e *publicError) Reply() string { return e.text }

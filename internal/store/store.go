@@ -30,8 +30,16 @@ type Store interface {
 	// UpdateUser stores all fields of u (found by u.ID), setting UpdatedAt.
 	UpdateUser(ctx context.Context, u *user.User) error
 	// SetPasswordHash replaces only the password hash (used when a legacy
-	// hash is upgraded at login).
+	// hash is upgraded at login): no history entry, PasswordChangedAt
+	// unchanged.
 	SetPasswordHash(ctx context.Context, name, hash string) error
+	// SetPassword records a new password: it stores hash, sets
+	// PasswordChangedAt to changedAt and MustChangePassword to mustChange,
+	// and pushes the previous hash into the history, keeping at most
+	// keepHistory old hashes (0 keeps none and clears the history).
+	SetPassword(ctx context.Context, name, hash string, changedAt time.Time, mustChange bool, keepHistory int) error
+	// PasswordHistory returns up to n previous hashes, newest first.
+	PasswordHistory(ctx context.Context, name string, n int) ([]string, error)
 	// RecordLogin sets LastLogin.
 	RecordLogin(ctx context.Context, name string, at time.Time) error
 	// DeleteUser removes a user. Returns ErrNotFound if there is none.

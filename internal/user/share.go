@@ -5,10 +5,12 @@ import "time"
 // Group collects users that share rights, shared-folder grants and (in
 // later steps) policies.
 type Group struct {
-	ID        int64
-	Name      string
-	Perms     Rules
-	Comment   string
+	ID      int64
+	Name    string
+	Perms   Rules
+	Comment string
+	// PasswordRules override the server's password policy for members.
+	PasswordRules PasswordRules
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -62,3 +64,23 @@ func (g Grant) Grantee() string {
 	}
 	return "group:" + g.Group
 }
+
+// PasswordRules are a group's overrides of the server's password policy.
+// A nil field keeps the server's value. When a user is in several groups
+// the strictest value of each field applies (see password.Policy.Apply).
+type PasswordRules struct {
+	MinLength     *int  `json:"min_length,omitempty"`
+	MaxLength     *int  `json:"max_length,omitempty"`
+	RequireUpper  *bool `json:"require_upper,omitempty"`
+	RequireLower  *bool `json:"require_lower,omitempty"`
+	RequireDigit  *bool `json:"require_digit,omitempty"`
+	RequireSymbol *bool `json:"require_symbol,omitempty"`
+	MinScore      *int  `json:"min_score,omitempty"`
+	MaxAgeDays    *int  `json:"max_age_days,omitempty"`
+	MinAgeDays    *int  `json:"min_age_days,omitempty"`
+	WarnDays      *int  `json:"warn_days,omitempty"`
+	History       *int  `json:"history,omitempty"`
+}
+
+// IsZero reports whether no override is set.
+func (r PasswordRules) IsZero() bool { return r == PasswordRules{} }

@@ -44,6 +44,19 @@ type User struct {
 	// user (all sessions together); 0 is unlimited.
 	UploadRate   int64
 	DownloadRate int64
+
+	// PasswordChangedAt is when the password was last set; aging counts
+	// from it.
+	PasswordChangedAt time.Time
+	// MustChangePassword puts the next login into a restricted session in
+	// which only a password change is possible.
+	MustChangePassword bool
+	// AgingExempt exempts the account (a machine account, say) from
+	// password expiry.
+	AgingExempt bool
+	// ValidUntil, when not zero, is the end of the account's validity:
+	// logins after it are refused.
+	ValidUntil time.Time
 }
 
 // MaxNameLen bounds user names.
