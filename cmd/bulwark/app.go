@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -52,6 +53,8 @@ type app struct {
 	signals func(c chan<- os.Signal) (stop func())
 	// started, if set, is called once serve listens.
 	started func(addrs []net.Addr)
+	// now is the clock password aging and account expiry are judged by.
+	now func() time.Time
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -63,6 +66,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 		term:      detectTerminal(stdin, in, stderr),
 		stdoutTTY: isTerminal(stdout),
 		signals:   notifySignals,
+		now:       time.Now,
 	}
 }
 
@@ -90,6 +94,12 @@ func (a *app) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	for line := range strings.SplitSeq(err.Error(), "\n") {
+		// An indented line continues a list under the line before it
+		// ("password refused:" and its reasons) and keeps its indent.
+		if strings.HasPrefix(line, " ") {
+			fmt.Fprintln(a.stderr, line)
+			continue
+		}
 		fmt.Fprintf(a.stderr, "bulwark: %s\n", line)
 	}
 	var ue usageError

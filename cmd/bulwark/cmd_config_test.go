@@ -97,7 +97,7 @@ func TestDataDirFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	// --data-dir (added by env.run) wins over the file's data_dir.
-	e.ok("password-123\n", "--config", cfgFile, "user", "add", "dora", "--password-stdin")
+	e.ok("Walnut-Ferry-Glow-83\n", "--config", cfgFile, "user", "add", "dora", "--password-stdin")
 	if _, err := os.Stat(filepath.Join(e.dataDir, "bulwark.db")); err != nil {
 		t.Errorf("store not in --data-dir: %v", err)
 	}

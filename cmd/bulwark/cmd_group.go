@@ -49,16 +49,23 @@ func validateName(kind, name string) error {
 func (a *app) groupAddCmd() *cobra.Command {
 	var (
 		rf      ruleFlags
+		pf      passwordRuleFlags
 		comment string
 	)
 	cmd := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Create a group",
 		Long: "Create a group. Its --perm rules apply to every member; without --perm the\n" +
-			"group gives no rights of its own and serves to grant shared folders.",
+			"group gives no rights of its own and serves to grant shared folders.\n" +
+			"--password-rule makes the password policy stricter (or looser) for members;\n" +
+			"see docs/passwords.md.",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			edit, err := rf.parse()
+			if err != nil {
+				return err
+			}
+			pwRules, err := pf.apply(user.PasswordRules{})
 			if err != nil {
 				return err
 			}
@@ -69,7 +76,7 @@ func (a *app) groupAddCmd() *cobra.Command {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
 				perms, _ := edit.apply(nil)
-				g := &user.Group{Name: name, Perms: perms, Comment: comment}
+				g := &user.Group{Name: name, Perms: perms, Comment: comment, PasswordRules: pwRules}
 				if err := st.CreateGroup(ctx, g); err != nil {
 					if errors.Is(err, store.ErrExists) {
 						return fmt.Errorf("group %q: already exists", name)
@@ -82,6 +89,7 @@ func (a *app) groupAddCmd() *cobra.Command {
 		},
 	}
 	rf.register(cmd, false)
+	pf.register(cmd, false)
 	cmd.Flags().StringVar(&comment, "comment", "", "free `TEXT` for administrators")
 	return cmd
 }
@@ -89,13 +97,15 @@ func (a *app) groupAddCmd() *cobra.Command {
 func (a *app) groupSetCmd() *cobra.Command {
 	var (
 		rf      ruleFlags
+		pf      passwordRuleFlags
 		comment string
 	)
 	cmd := &cobra.Command{
 		Use:   "set NAME",
-		Short: "Change a group's rules or comment",
-		Long: "Change a group's rules or comment. Rules change in this order: --clear-perms,\n" +
-			"then --unset-perm, then --perm.",
+		Short: "Change a group's rules, password rules or comment",
+		Long: "Change a group's rules, password rules or comment. Rules change in this order:\n" +
+			"--clear-perms, then --unset-perm, then --perm; password rules in the order\n" +
+			"--clear-password-rules, then each --password-rule.",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			edit, err := rf.parse()
@@ -103,8 +113,12 @@ func (a *app) groupSetCmd() *cobra.Command {
 				return err
 			}
 			commentSet := cmd.Flags().Changed("comment")
-			if !edit.changes() && !commentSet {
-				return usagef("nothing to change: give --perm, --unset-perm, --clear-perms or --comment")
+			if !edit.changes() && !commentSet && !pf.changes() {
+				return usagef("nothing to change: give --perm, --unset-perm, --clear-perms, --password-rule, --clear-password-rules or --comment")
+			}
+			// Checked before the store is opened, so a typo costs nothing.
+			if _, err := pf.apply(user.PasswordRules{}); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
@@ -113,6 +127,9 @@ func (a *app) groupSetCmd() *cobra.Command {
 					return err
 				}
 				if g.Perms, err = edit.apply(g.Perms); err != nil {
+					return err
+				}
+				if g.PasswordRules, err = pf.apply(g.PasswordRules); err != nil {
 					return err
 				}
 				if commentSet {
@@ -127,6 +144,7 @@ func (a *app) groupSetCmd() *cobra.Command {
 		},
 	}
 	rf.register(cmd, true)
+	pf.register(cmd, true)
 	cmd.Flags().StringVar(&comment, "comment", "", "free `TEXT` for administrators")
 	return cmd
 }

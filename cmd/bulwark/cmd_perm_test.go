@@ -13,7 +13,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
-const testPassword = "good-password-1\n"
+const testPassword = "Walnut-Ferry-Glow-83\n"
 
 // db opens the environment's database directly, for checks and for
 // recording usage as the server would.

@@ -90,7 +90,7 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	}
 	defer st.Close()
 
-	first, pw, err := createFirstUser(ctx, cfg, st, logger)
+	first, pw, err := createFirstUser(ctx, cfg, st, logger, a.now())
 	if err != nil {
 		return fmt.Errorf("creating the first user: %w", err)
 	}

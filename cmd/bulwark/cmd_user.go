@@ -80,32 +80,40 @@ func hasher(cfg *config.Config) *password.Hasher {
 
 func (a *app) userAddCmd() *cobra.Command {
 	var (
-		u         user.User
-		uf        userFlags
-		fromStdin bool
-		hashStdin bool
+		u  user.User
+		uf userFlags
+		pf newPasswordFlags
+		af accountFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Create a user",
-		Long: "Create a user. The password is typed twice at the terminal, or read as one\n" +
-			"line from standard input with --password-stdin; never from the command line.\n" +
+		Long: "Create a user. The password is typed twice at the terminal, read as one line\n" +
+			"from standard input with --password-stdin, or generated with --generate and\n" +
+			"printed once; never taken from the command line. It must satisfy the password\n" +
+			"policy (see docs/passwords.md); every rule it breaks is listed.\n" +
 			"The home directory defaults to <data_dir>/<users.home_root>/NAME and is created.\n" +
-			"To import a user from another server, pipe its existing hash in with\n" +
-			"--password-hash-stdin (argon2id, bcrypt, or SHA-512-crypt as in /etc/shadow);\n" +
-			"it is replaced by an argon2id hash at the user's first login.\n" +
+			"To import a user from another server, give its existing hash with\n" +
+			"--password-hash HASH or --password-hash-stdin (argon2id, bcrypt, or SHA-512-crypt\n" +
+			"as in /etc/shadow); it is replaced by an argon2id hash at the user's first\n" +
+			"login. The policy cannot judge an imported hash: add --must-change to have the\n" +
+			"user choose a new password at the first login.\n" +
 			"Without --perm the user gets full rights in their home: --perm /=all.",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u.Name = args[0]
-			if fromStdin && hashStdin {
-				return usagef("--password-stdin and --password-hash-stdin cannot be used together")
+			if err := pf.check(cmd); err != nil {
+				return err
 			}
 			edit, err := uf.parse(cmd)
 			if err != nil {
 				return err
 			}
-			return a.userAdd(cmd.Context(), &u, edit, fromStdin, hashStdin)
+			acct, err := af.parse(cmd)
+			if err != nil {
+				return err
+			}
+			return a.userAdd(cmd.Context(), cmd, &u, edit, acct, &pf)
 		},
 	}
 	f := cmd.Flags()
@@ -113,8 +121,8 @@ func (a *app) userAddCmd() *cobra.Command {
 	f.BoolVar(&u.Disabled, "disabled", false, "create the account disabled")
 	f.BoolVar(&u.RequireTLS, "require-tls", false, "refuse this user over clear-text connections")
 	f.StringVar(&u.Comment, "comment", "", "free `TEXT` for administrators")
-	f.BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
-	f.BoolVar(&hashStdin, "password-hash-stdin", false, "read an existing password hash (argon2id, bcrypt, SHA-512-crypt) from standard input")
+	pf.register(cmd, true, "make the user change the password at the first login (default: password_policy.change_at_first_login)")
+	af.register(cmd)
 	uf.register(cmd, false)
 	return cmd
 }
@@ -125,7 +133,7 @@ func defaultPerms() user.Rules {
 	return user.Rules{{Path: "/", Rights: user.RightsAll}}
 }
 
-func (a *app) userAdd(ctx context.Context, u *user.User, edit userEdit, fromStdin, hashStdin bool) error {
+func (a *app) userAdd(ctx context.Context, cmd *cobra.Command, u *user.User, edit userEdit, acct accountEdit, pf *newPasswordFlags) error {
 	if err := user.ValidateName(u.Name); err != nil {
 		return fmt.Errorf("user %q: %w", u.Name, err)
 	}
@@ -143,20 +151,19 @@ func (a *app) userAdd(ctx context.Context, u *user.User, edit userEdit, fromStdi
 		if len(edit.rules.set) == 0 {
 			u.Perms = defaultPerms()
 		}
-		var err error
-		if hashStdin {
-			if u.PasswordHash, err = a.readImportedHash(cfg); err != nil {
-				return err
-			}
-		} else {
-			pw, err := a.readNewPassword(fromStdin)
-			if err != nil {
-				return err
-			}
-			if u.PasswordHash, err = hasher(cfg).Hash(pw); err != nil {
-				return err
-			}
+		acct.apply(u)
+		// The groups are known now, and with them the policy.
+		pol, err := userPolicy(ctx, cfg, st, u)
+		if err != nil {
+			return err
 		}
+		np, err := a.readPassword(cfg, pol, u.Name, pf)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = np.hash
+		u.PasswordChangedAt = a.now()
+		u.MustChangePassword = pf.mustChangeOr(cmd, cfg.PasswordPolicy.ChangeAtFirstLogin)
 		if u.Home == "" {
 			u.Home = cfg.DefaultHome(u.Name)
 		}
@@ -173,48 +180,30 @@ func (a *app) userAdd(ctx context.Context, u *user.User, edit userEdit, fromStdi
 			return err
 		}
 		fmt.Fprintf(a.stdout, "user %q created, home %s\n", u.Name, u.Home)
+		a.printGenerated(np)
+		if np.imported && !u.MustChangePassword {
+			fmt.Fprintf(a.stderr, "note: the password policy cannot be checked for an imported hash; "+
+				"consider \"bulwark user set %s --must-change\" so the user chooses a new password at the first login\n", u.Name)
+		}
+		a.noteValidUntil(u)
 		return nil
 	})
-}
-
-func (a *app) userListCmd() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List users",
-		Args:  exactArgs(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
-				users, err := st.ListUsers(ctx)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return writeUsersJSON(a.stdout, users)
-				}
-				return writeUsersTable(a.stdout, users)
-			})
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
 }
 
 func (a *app) userShowCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show NAME",
-		Short: "Show one user, with effective rights, shared folders, limits and usage",
+		Short: "Show one user, with password aging, effective rights, shared folders, limits and usage",
 		Args:  exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
+			return a.withStore(ctx, func(cfg *config.Config, st store.Store) error {
 				u, err := getUser(ctx, st, args[0])
 				if err != nil {
 					return err
 				}
-				d, err := loadUserDetails(ctx, st, u)
+				d, err := loadUserDetails(ctx, cfg, st, u, a.now())
 				if err != nil {
 					return err
 				}
@@ -234,11 +223,13 @@ func (a *app) userSetCmd() *cobra.Command {
 		home, comment string
 		requireTLS    bool
 		uf            userFlags
+		af            accountFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "set NAME",
-		Short: "Change a user's settings, rights, groups and limits",
-		Long: "Change a user's settings, rights, groups and limits; what is not given stays.\n" +
+		Short: "Change a user's settings, rights, groups, limits and password aging",
+		Long: "Change a user's settings, rights, groups, limits and password aging; what is\n" +
+			"not given stays. To set a new password use \"bulwark user passwd\".\n" +
 			"Rules change in this order: --clear-perms, then --unset-perm, then --perm.\n" +
 			"--perm /x=none keeps a rule that hides /x; --unset-perm /x removes the rule, so\n" +
 			"the rule above /x applies again. Groups change in the order --clear-groups,\n" +
@@ -250,8 +241,12 @@ func (a *app) userSetCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !f.Changed("home") && !f.Changed("require-tls") && !f.Changed("comment") && !edit.changes() {
-				return usagef("nothing to change: give --home, --require-tls, --comment, --perm, --add-group, a limit... (see --help)")
+			acct, err := af.parse(cmd)
+			if err != nil {
+				return err
+			}
+			if !f.Changed("home") && !f.Changed("require-tls") && !f.Changed("comment") && !edit.changes() && !acct.changes() {
+				return usagef("nothing to change: give --home, --require-tls, --comment, --perm, --add-group, a limit, --must-change... (see --help)")
 			}
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
@@ -276,10 +271,14 @@ func (a *app) userSetCmd() *cobra.Command {
 				if err := edit.apply(ctx, st, u); err != nil {
 					return err
 				}
+				acct.apply(u)
 				if err := st.UpdateUser(ctx, u); err != nil {
 					return err
 				}
 				fmt.Fprintf(a.stdout, "user %q updated\n", u.Name)
+				if acct.validUntil != nil {
+					a.noteValidUntil(u)
+				}
 				if len(u.Perms) == 0 && len(u.Groups) == 0 {
 					fmt.Fprintf(a.stderr, "note: user %q has no rules and no groups: nothing is visible except granted shared folders\n", u.Name)
 				}
@@ -291,40 +290,8 @@ func (a *app) userSetCmd() *cobra.Command {
 	f.StringVar(&home, "home", "", "new home `DIR` (created if missing); relative to the working directory")
 	f.BoolVar(&requireTLS, "require-tls", false, "refuse this user over clear-text connections (--require-tls=false to allow)")
 	f.StringVar(&comment, "comment", "", "free `TEXT` for administrators")
+	af.registerEditing(cmd)
 	uf.register(cmd, true)
-	return cmd
-}
-
-func (a *app) userPasswdCmd() *cobra.Command {
-	var fromStdin bool
-	cmd := &cobra.Command{
-		Use:   "passwd NAME",
-		Short: "Set a user's password",
-		Args:  exactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			return a.withStore(ctx, func(cfg *config.Config, st store.Store) error {
-				u, err := getUser(ctx, st, args[0])
-				if err != nil {
-					return err
-				}
-				pw, err := a.readNewPassword(fromStdin)
-				if err != nil {
-					return err
-				}
-				hash, err := hasher(cfg).Hash(pw)
-				if err != nil {
-					return err
-				}
-				if err := st.SetPasswordHash(ctx, u.Name, hash); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stdout, "password of user %q changed\n", u.Name)
-				return nil
-			})
-		},
-	}
-	cmd.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password as one line from standard input")
 	return cmd
 }
 

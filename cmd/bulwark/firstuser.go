@@ -9,24 +9,22 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
-	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
-const (
-	firstUserName   = "ftpuser"
-	firstPasswordLn = 20
-)
+const firstUserName = "ftpuser"
 
 // createFirstUser makes the first account when the store is empty and
 // users.create_first_user is on, so that a fresh server is usable at once.
 // It returns the user and its password, or nil when nothing was created.
-// The password is for the terminal only, never for the log.
-func createFirstUser(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger) (*user.User, string, error) {
+// The password is for the terminal only, never for the log. It satisfies
+// the server's password policy, and counts as set at now.
+func createFirstUser(ctx context.Context, cfg *config.Config, st store.Store, logger *slog.Logger, now time.Time) (*user.User, string, error) {
 	if !cfg.Users.CreateFirstUser {
 		return nil, "", nil
 	}
@@ -34,7 +32,11 @@ func createFirstUser(ctx context.Context, cfg *config.Config, st store.Store, lo
 	if err != nil || n > 0 {
 		return nil, "", err
 	}
-	pw, err := password.Generate(firstPasswordLn)
+	pol, err := cfg.PasswordPolicy.Build(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	pw, err := generateFor(pol, firstUserName)
 	if err != nil {
 		return nil, "", err
 	}
@@ -47,7 +49,7 @@ func createFirstUser(ctx context.Context, cfg *config.Config, st store.Store, lo
 		return nil, "", err
 	}
 	u := &user.User{Name: firstUserName, PasswordHash: hash, Home: home, Comment: "created at first start",
-		Perms: defaultPerms()}
+		Perms: defaultPerms(), PasswordChangedAt: now, MustChangePassword: cfg.PasswordPolicy.ChangeAtFirstLogin}
 	if err := st.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			// Another process created it in between: not ours to announce.
@@ -116,6 +118,9 @@ func printFirstUser(w io.Writer, cfg *config.Config, u *user.User, pw string, ad
 	}
 	if curlInsecure != "" {
 		lines = append(lines, "The certificate is self-signed: compare its SHA-256 fingerprint in the log.")
+	}
+	if u.MustChangePassword {
+		lines = append(lines, "At the first login only a password change works: SITE PSWD <old> <new>.")
 	}
 	lines = append(lines, "Change the password with: bulwark user passwd "+u.Name)
 

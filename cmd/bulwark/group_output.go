@@ -18,31 +18,35 @@ type groupRow struct {
 
 // groupJSON is the stable JSON form of a group in "group list".
 type groupJSON struct {
-	Name      string     `json:"name"`
-	Comment   string     `json:"comment"`
-	Members   int        `json:"members"`
-	Perms     []ruleJSON `json:"perms"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	Name    string     `json:"name"`
+	Comment string     `json:"comment"`
+	Members int        `json:"members"`
+	Perms   []ruleJSON `json:"perms"`
+	// PasswordRules has the keys of --password-rule; unset ones are left
+	// out.
+	PasswordRules user.PasswordRules `json:"password_rules"`
+	CreatedAt     time.Time          `json:"created_at"`
+	UpdatedAt     time.Time          `json:"updated_at"`
 }
 
 // groupShowJSON is "group show --json": member names instead of a count,
 // and the shared folders granted to the group.
 type groupShowJSON struct {
-	Name      string      `json:"name"`
-	Comment   string      `json:"comment"`
-	Members   []string    `json:"members"`
-	Perms     []ruleJSON  `json:"perms"`
-	Grants    []grantJSON `json:"grants"`
-	CreatedAt time.Time   `json:"created_at"`
-	UpdatedAt time.Time   `json:"updated_at"`
+	Name          string             `json:"name"`
+	Comment       string             `json:"comment"`
+	Members       []string           `json:"members"`
+	Perms         []ruleJSON         `json:"perms"`
+	Grants        []grantJSON        `json:"grants"`
+	PasswordRules user.PasswordRules `json:"password_rules"`
+	CreatedAt     time.Time          `json:"created_at"`
+	UpdatedAt     time.Time          `json:"updated_at"`
 }
 
 func writeGroupsJSON(w io.Writer, rows []groupRow) error {
 	out := make([]groupJSON, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, groupJSON{Name: r.g.Name, Comment: r.g.Comment, Members: r.members,
-			Perms: rulesJSON(r.g.Perms), CreatedAt: r.g.CreatedAt.UTC(), UpdatedAt: r.g.UpdatedAt.UTC()})
+			Perms: rulesJSON(r.g.Perms), PasswordRules: r.g.PasswordRules, CreatedAt: r.g.CreatedAt.UTC(), UpdatedAt: r.g.UpdatedAt.UTC()})
 	}
 	return writeJSON(w, out)
 }
@@ -62,13 +66,14 @@ func writeGroupsTable(w io.Writer, rows []groupRow) error {
 
 func toGroupShowJSON(g *user.Group, members []string, grants []user.Grant) groupShowJSON {
 	return groupShowJSON{
-		Name:      g.Name,
-		Comment:   g.Comment,
-		Members:   append([]string{}, members...),
-		Perms:     rulesJSON(g.Perms),
-		Grants:    grantsJSON(grants),
-		CreatedAt: g.CreatedAt.UTC(),
-		UpdatedAt: g.UpdatedAt.UTC(),
+		Name:          g.Name,
+		Comment:       g.Comment,
+		Members:       append([]string{}, members...),
+		Perms:         rulesJSON(g.Perms),
+		Grants:        grantsJSON(grants),
+		PasswordRules: g.PasswordRules,
+		CreatedAt:     g.CreatedAt.UTC(),
+		UpdatedAt:     g.UpdatedAt.UTC(),
 	}
 }
 
@@ -87,6 +92,9 @@ func writeGroupText(w io.Writer, g *user.Group, members []string, grants []user.
 		return err
 	}
 	if err := writeSection(w, "rules", ruleRows(g.Perms)); err != nil {
+		return err
+	}
+	if err := writeSection(w, "password rules", passwordRuleRows(g.PasswordRules)); err != nil {
 		return err
 	}
 	return writeSection(w, "shared folders", grantRows(grants, true))

@@ -67,23 +67,13 @@ func readLine(r *bufio.Reader) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-// Password rules for passwords an administrator sets. Kept in one place so
-// that a full policy can replace them.
-const (
-	minPasswordLen = 8
-	maxPasswordLen = 1024
-)
-
-// checkNewPassword decides whether pw may become a user's password.
+// checkNewPassword refuses what no policy can allow: an empty password or
+// one that is not UTF-8. The password policy judges the rest, length
+// included.
 func checkNewPassword(pw string) error {
-	n := utf8.RuneCountInString(pw)
 	switch {
 	case pw == "":
 		return errors.New("empty password refused")
-	case n < minPasswordLen:
-		return fmt.Errorf("password too short: at least %d characters", minPasswordLen)
-	case len(pw) > maxPasswordLen:
-		return fmt.Errorf("password too long: at most %d bytes", maxPasswordLen)
 	case !utf8.ValidString(pw):
 		return errors.New("password is not valid UTF-8")
 	}
@@ -92,8 +82,16 @@ func checkNewPassword(pw string) error {
 
 // readNewPassword gets a new password: one line of standard input with
 // --password-stdin, else typed twice at the terminal. Passwords never come
-// from the command line, where other users could see them.
-func (a *app) readNewPassword(fromStdin bool) (string, error) {
+// from the command line, where other users could see them. check is the
+// password policy; at the terminal it runs before the password is asked
+// again, so nobody repeats a password that is refused anyway.
+func (a *app) readNewPassword(fromStdin bool, check func(string) error) (string, error) {
+	accept := func(pw string) error {
+		if err := checkNewPassword(pw); err != nil {
+			return err
+		}
+		return check(pw)
+	}
 	var pw string
 	switch {
 	case fromStdin:
@@ -103,13 +101,13 @@ func (a *app) readNewPassword(fromStdin bool) (string, error) {
 		}
 		pw = line
 	case a.term == nil:
-		return "", usagef("standard input is not a terminal: use --password-stdin to pipe the password in")
+		return "", usagef("standard input is not a terminal: use --password-stdin to pipe the password in, or --generate")
 	default:
 		first, err := a.term.ReadPassword("New password: ")
 		if err != nil {
 			return "", err
 		}
-		if err := checkNewPassword(first); err != nil {
+		if err := accept(first); err != nil {
 			return "", err
 		}
 		second, err := a.term.ReadPassword("Repeat password: ")
@@ -119,12 +117,21 @@ func (a *app) readNewPassword(fromStdin bool) (string, error) {
 		if first != second {
 			return "", errors.New("passwords do not match")
 		}
-		pw = first
+		return first, nil
 	}
-	if err := checkNewPassword(pw); err != nil {
+	if err := accept(pw); err != nil {
 		return "", err
 	}
 	return pw, nil
+}
+
+// checkImportedHash checks that Bulwark can verify hash; the hash itself
+// is never echoed.
+func checkImportedHash(cfg *config.Config, source, hash string) error {
+	if err := hasher(cfg).CheckHash(hash); err != nil {
+		return fmt.Errorf("%s: password hash not recognised: expected argon2id ($argon2id$...), bcrypt ($2b$...) or SHA-512-crypt ($6$...)", source)
+	}
+	return nil
 }
 
 // readImportedHash reads one password hash from standard input and checks
@@ -135,8 +142,8 @@ func (a *app) readImportedHash(cfg *config.Config) (string, error) {
 		return "", fmt.Errorf("reading the password hash from standard input: %w", err)
 	}
 	line = strings.TrimSpace(line)
-	if err := hasher(cfg).CheckHash(line); err != nil {
-		return "", errors.New("password hash not recognised: expected argon2id ($argon2id$...), bcrypt ($2b$...) or SHA-512-crypt ($6$...)")
+	if err := checkImportedHash(cfg, "--password-hash-stdin", line); err != nil {
+		return "", err
 	}
 	return line, nil
 }

@@ -8,53 +8,73 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
 // userJSON is the stable JSON form of a user. It never carries the
 // password hash, only which algorithm made it.
 type userJSON struct {
-	Name              string     `json:"name"`
-	Home              string     `json:"home"`
-	Disabled          bool       `json:"disabled"`
-	RequireTLS        bool       `json:"require_tls"`
-	Comment           string     `json:"comment"`
-	PasswordSet       bool       `json:"password_set"`
-	PasswordAlgorithm string     `json:"password_algorithm"`
-	CreatedAt         time.Time  `json:"created_at"`
-	UpdatedAt         time.Time  `json:"updated_at"`
-	LastLogin         *time.Time `json:"last_login"`
-	Groups            []string   `json:"groups"`
-	Perms             []ruleJSON `json:"perms"`
-	Limits            limitsJSON `json:"limits"`
-	MaxSessions       int        `json:"max_sessions"`
-	UploadRate        int64      `json:"upload_rate"`   // bytes per second, 0 unlimited
-	DownloadRate      int64      `json:"download_rate"` // bytes per second, 0 unlimited
+	Name              string `json:"name"`
+	Home              string `json:"home"`
+	Disabled          bool   `json:"disabled"`
+	RequireTLS        bool   `json:"require_tls"`
+	Comment           string `json:"comment"`
+	PasswordSet       bool   `json:"password_set"`
+	PasswordAlgorithm string `json:"password_algorithm"`
+	// PasswordChangedAt is null when unknown; PasswordExpiresAt is null
+	// when the password never expires (no max age, or aging_exempt).
+	PasswordChangedAt  *time.Time `json:"password_changed_at"`
+	PasswordExpiresAt  *time.Time `json:"password_expires_at"`
+	MustChangePassword bool       `json:"must_change_password"`
+	AgingExempt        bool       `json:"aging_exempt"`
+	ValidUntil         *time.Time `json:"valid_until"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
+	LastLogin          *time.Time `json:"last_login"`
+	Groups             []string   `json:"groups"`
+	Perms              []ruleJSON `json:"perms"`
+	Limits             limitsJSON `json:"limits"`
+	MaxSessions        int        `json:"max_sessions"`
+	UploadRate         int64      `json:"upload_rate"`   // bytes per second, 0 unlimited
+	DownloadRate       int64      `json:"download_rate"` // bytes per second, 0 unlimited
 }
 
-func toJSON(u *user.User) userJSON {
+// toJSON turns u into JSON; age is what aging says of its password.
+func toJSON(u *user.User, age password.AgeStatus) userJSON {
 	j := userJSON{
-		Name:              u.Name,
-		Home:              u.Home,
-		Disabled:          u.Disabled,
-		RequireTLS:        u.RequireTLS,
-		Comment:           u.Comment,
-		PasswordSet:       u.PasswordHash != "",
-		PasswordAlgorithm: hashAlgorithm(u.PasswordHash),
-		CreatedAt:         u.CreatedAt.UTC(),
-		UpdatedAt:         u.UpdatedAt.UTC(),
-		Groups:            append([]string{}, u.Groups...),
-		Perms:             rulesJSON(u.Perms),
-		Limits:            toLimitsJSON(u.Limits),
-		MaxSessions:       u.MaxSessions,
-		UploadRate:        u.UploadRate,
-		DownloadRate:      u.DownloadRate,
+		Name:               u.Name,
+		Home:               u.Home,
+		Disabled:           u.Disabled,
+		RequireTLS:         u.RequireTLS,
+		Comment:            u.Comment,
+		PasswordSet:        u.PasswordHash != "",
+		PasswordAlgorithm:  hashAlgorithm(u.PasswordHash),
+		PasswordChangedAt:  utcOrNil(u.PasswordChangedAt),
+		PasswordExpiresAt:  expiresAt(u, age),
+		MustChangePassword: u.MustChangePassword,
+		AgingExempt:        u.AgingExempt,
+		ValidUntil:         utcOrNil(u.ValidUntil),
+		CreatedAt:          u.CreatedAt.UTC(),
+		UpdatedAt:          u.UpdatedAt.UTC(),
+		Groups:             append([]string{}, u.Groups...),
+		Perms:              rulesJSON(u.Perms),
+		Limits:             toLimitsJSON(u.Limits),
+		MaxSessions:        u.MaxSessions,
+		UploadRate:         u.UploadRate,
+		DownloadRate:       u.DownloadRate,
 	}
-	if !u.LastLogin.IsZero() {
-		t := u.LastLogin.UTC()
-		j.LastLogin = &t
-	}
+	j.LastLogin = utcOrNil(u.LastLogin)
 	return j
+}
+
+// utcOrNil is t in UTC, or nil (JSON null) for the zero time.
+func utcOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
 
 // hashAlgorithm names the scheme of a stored hash from its prefix.
@@ -72,10 +92,10 @@ func hashAlgorithm(hash string) string {
 	return "unknown"
 }
 
-func writeUsersJSON(w io.Writer, users []*user.User) error {
-	out := make([]userJSON, 0, len(users))
-	for _, u := range users {
-		out = append(out, toJSON(u))
+func writeUsersJSON(w io.Writer, rows []userRow) error {
+	out := make([]userJSON, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, toJSON(r.u, r.age))
 	}
 	return writeJSON(w, out)
 }
@@ -107,14 +127,15 @@ func formatTime(t time.Time) string {
 	return t.Local().Format(time.RFC3339)
 }
 
-func writeUsersTable(w io.Writer, users []*user.User) error {
-	if len(users) == 0 {
+func writeUsersTable(w io.Writer, rows []userRow) error {
+	if len(rows) == 0 {
 		_, err := fmt.Fprintln(w, "no users")
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSTATUS\tGROUPS\tREQUIRE TLS\tLAST LOGIN\tHOME")
-	for _, u := range users {
+	for _, r := range rows {
+		u := r.u
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, status(u), listOrDash(u.Groups),
 			yesNo(u.RequireTLS), formatTime(u.LastLogin), u.Home)
 	}

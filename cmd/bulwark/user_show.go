@@ -8,22 +8,32 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
 // userDetails is a user with what "user show" computes for it: the rules
 // in force after combining the user's, its groups' and its grants', the
-// shared folders it sees, and what its home holds.
+// shared folders it sees, what its home holds, and what aging says of its
+// password.
 type userDetails struct {
 	u         *user.User
+	now       time.Time
+	age       password.AgeStatus
 	effective []user.EffectiveRule
 	mounts    []user.Mount
 	usage     user.Usage
 }
 
-func loadUserDetails(ctx context.Context, st store.Store, u *user.User) (*userDetails, error) {
+func loadUserDetails(ctx context.Context, cfg *config.Config, st store.Store, u *user.User, now time.Time) (*userDetails, error) {
+	pol, err := userPolicy(ctx, cfg, st, u)
+	if err != nil {
+		return nil, err
+	}
 	groups, err := st.ListGroups(ctx)
 	if err != nil {
 		return nil, err
@@ -41,7 +51,8 @@ func loadUserDetails(ctx context.Context, st store.Store, u *user.User) (*userDe
 		return nil, err
 	}
 	p := user.NewPolicy(u, groups, shares, grants)
-	return &userDetails{u: u, effective: p.Effective(), mounts: p.Mounts(), usage: usage}, nil
+	return &userDetails{u: u, now: now, age: passwordAge(pol, u, now), effective: p.Effective(),
+		mounts: p.Mounts(), usage: usage}, nil
 }
 
 // getUsage reads recorded usage; none recorded is unknown usage.
@@ -72,7 +83,7 @@ type mountJSON struct {
 
 func (d *userDetails) toJSON() userShowJSON {
 	j := userShowJSON{
-		userJSON:  toJSON(d.u),
+		userJSON:  toJSON(d.u, d.age),
 		Effective: make([]effectiveJSON, 0, len(d.effective)),
 		Mounts:    make([]mountJSON, 0, len(d.mounts)),
 		Usage:     toUsageJSON(d.usage),
@@ -108,6 +119,14 @@ func (d *userDetails) writeText(w io.Writer) error {
 	fmt.Fprintf(tw, "home:\t%s\n", u.Home)
 	fmt.Fprintf(tw, "comment:\t%s\n", u.Comment)
 	fmt.Fprintf(tw, "password:\t%s\n", pw)
+	changed := "unknown"
+	if !u.PasswordChangedAt.IsZero() {
+		changed = formatTime(u.PasswordChangedAt)
+	}
+	fmt.Fprintf(tw, "password changed:\t%s\n", changed)
+	fmt.Fprintf(tw, "password expires:\t%s\n", formatExpiry(u, d.age, d.now))
+	fmt.Fprintf(tw, "must change at next login:\t%s\n", yesNo(u.MustChangePassword))
+	fmt.Fprintf(tw, "valid until:\t%s\n", formatValidUntil(u.ValidUntil))
 	fmt.Fprintf(tw, "created:\t%s\n", formatTime(u.CreatedAt))
 	fmt.Fprintf(tw, "updated:\t%s\n", formatTime(u.UpdatedAt))
 	fmt.Fprintf(tw, "last login:\t%s\n", formatTime(u.LastLogin))

@@ -144,7 +144,7 @@ func TestChangePassword(t *testing.T) {
 func TestForcedChangeIgnoresMinimumAge(t *testing.T) {
 	f, _ := agingFixture(t)
 	f.addUser(t, &user.User{Name: "bob", PasswordChangedAt: clock, MustChangePassword: true}, "Temp-Pass-42x")
-	if err := f.p.ChangePassword(context.Background(), attempt("bob", "Temp-Pass-42x"), "Bobs-Own-Pass-88"); err != nil {
+	if err := f.p.ChangePassword(context.Background(), attempt("bob", "Temp-Pass-42x"), "Fresh-Own-Pass-88"); err != nil {
 		t.Fatalf("forced change refused: %v", err)
 	}
 	u, _ := f.store.GetUser(context.Background(), "bob")

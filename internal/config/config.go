@@ -27,28 +27,34 @@ type Config struct {
 	Active       Active       `toml:"active"`
 	Auth         Auth         `toml:"auth"`
 	PasswordHash PasswordHash `toml:"password_hash"`
-	Users        Users        `toml:"users"`
-	Log          Log          `toml:"log"`
+	// PasswordPolicy is filled by Load from the preset it names for every
+	// key the file does not set.
+	PasswordPolicy PasswordPolicy `toml:"password_policy"`
+	Users          Users          `toml:"users"`
+	Log            Log            `toml:"log"`
 }
 
 // Default returns the built-in configuration. It is valid as it is.
 func Default() *Config {
 	return &Config{
-		DataDir:      "bulwark-data",
-		Server:       defaultServer(),
-		TLS:          defaultTLS(),
-		Passive:      defaultPassive(),
-		Active:       Active{Enabled: true},
-		Auth:         defaultAuth(),
-		PasswordHash: defaultPasswordHash(),
-		Users:        Users{CreateFirstUser: true, HomeRoot: "homes"},
-		Log:          Log{Format: "text", Level: "info"},
+		DataDir:        "bulwark-data",
+		Server:         defaultServer(),
+		TLS:            defaultTLS(),
+		Passive:        defaultPassive(),
+		Active:         Active{Enabled: true},
+		Auth:           defaultAuth(),
+		PasswordHash:   defaultPasswordHash(),
+		PasswordPolicy: defaultPasswordPolicy(),
+		Users:          Users{CreateFirstUser: true, HomeRoot: "homes"},
+		Log:            Log{Format: "text", Level: "info"},
 	}
 }
 
 // Load reads the TOML file at path over the defaults and validates the
 // result. Keys the file sets that Bulwark does not know are an error naming
-// each of them, so that a misspelt key never goes unnoticed.
+// each of them, so that a misspelt key never goes unnoticed. The
+// [password_policy] keys the file does not set take the values of the
+// preset it names (password_policy.preset), not the built-in defaults.
 func Load(path string) (*Config, error) {
 	cfg := Default()
 	md, err := toml.DecodeFile(path, cfg)
@@ -63,6 +69,7 @@ func Load(path string) (*Config, error) {
 		slices.Sort(keys)
 		return nil, fmt.Errorf("%s: unknown configuration key(s): %s", path, strings.Join(keys, ", "))
 	}
+	cfg.PasswordPolicy.applyPreset(md)
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -82,6 +89,7 @@ func (c *Config) Validate() error {
 		c.Passive.Validate(),
 		c.Auth.Validate(),
 		c.PasswordHash.Validate(),
+		c.PasswordPolicy.Validate(),
 		c.Users.Validate(),
 		c.Log.Validate(),
 	)

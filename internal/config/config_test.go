@@ -211,7 +211,10 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 			}
 			text = text[i:]
 		}
-		if !strings.Contains(text, "\n"+name+" = ") {
+		// [password_policy] shows its keys commented out, so that they
+		// follow the chosen preset (see TestExamplePolicyComments).
+		if !strings.Contains(text, "\n"+name+" = ") &&
+			!(section == "password_policy" && strings.Contains(text, "\n# "+name+" = ")) {
 			t.Errorf("key %s missing from the example", key)
 		}
 	}

@@ -1,5 +1,7 @@
 package ftp
 
+import "strings"
+
 // command is one row of the command table: its handler and the rules the
 // dispatcher applies before calling it.
 type command struct {
@@ -14,6 +16,47 @@ type command struct {
 	// duringTransfer allows the command while a transfer runs; any other
 	// command then gets 450.
 	duringTransfer bool
+	// allowedRestricted allows the command in a restricted session (one
+	// whose password must be changed first); any other command then gets
+	// 530 and the reason. A command with sub is allowed only for the
+	// subcommands that carry the flag themselves.
+	allowedRestricted bool
+	// sub holds the subcommands of SITE, keyed by upper-case name.
+	sub map[string]command
+	// usage is a subcommand's argument syntax, for SITE HELP.
+	usage string
+}
+
+// allowedWhileRestricted applies allowedRestricted to a command line,
+// looking through to the subcommand when the command has any.
+func (c command) allowedWhileRestricted(arg string) bool {
+	if !c.allowedRestricted {
+		return false
+	}
+	if c.sub == nil {
+		return true
+	}
+	name, _ := splitSubcommand(arg)
+	sc, ok := c.sub[name]
+	return ok && sc.allowedRestricted
+}
+
+// splitSubcommand splits a SITE argument into its subcommand, upper-cased,
+// and the rest. The dispatcher, the handler and the log redaction all use
+// it, so they cannot disagree about which subcommand a line names.
+func splitSubcommand(arg string) (name, rest string) {
+	name, rest, _ = strings.Cut(strings.TrimLeft(arg, " "), " ")
+	return strings.ToUpper(name), rest
+}
+
+// siteTable returns the SITE subcommands.
+func siteTable() map[string]command {
+	return map[string]command{
+		"CHMOD": {handler: (*session).siteChmod, usage: "CHMOD mode path"},
+		"HELP":  {handler: (*session).siteHelp, usage: "HELP", allowedRestricted: true},
+		"PSWD": {handler: (*session).sitePSWD, allowedRestricted: true,
+			usage: `PSWD old-password new-password ("quote" a password with spaces; \" and \\ inside quotes)`},
+	}
 }
 
 // commandTable returns the table of every command Bulwark knows. It is
@@ -31,7 +74,7 @@ func commandTable() map[string]command {
 		"ACCT": {handler: (*session).handleACCT, needsLogin: anon},
 		"CWD":  {handler: (*session).handleCWD, needsLogin: login},
 		"CDUP": {handler: (*session).handleCDUP, needsLogin: login},
-		"QUIT": {handler: (*session).handleQUIT, needsLogin: anon, duringTransfer: true},
+		"QUIT": {handler: (*session).handleQUIT, needsLogin: anon, duringTransfer: true, allowedRestricted: true},
 		"REIN": {handler: (*session).handleNotImplemented, needsLogin: anon},
 		"SMNT": {handler: (*session).handleNotImplemented, needsLogin: login},
 
@@ -60,11 +103,11 @@ func commandTable() map[string]command {
 		"PWD":  {handler: (*session).handlePWD, needsLogin: login},
 		"LIST": {handler: (*session).handleLIST, needsLogin: login, opensData: true},
 		"NLST": {handler: (*session).handleNLST, needsLogin: login, opensData: true},
-		"SITE": {handler: (*session).handleSITE, needsLogin: login, needsArg: true},
+		"SITE": {handler: (*session).handleSITE, needsLogin: login, needsArg: true, allowedRestricted: true, sub: siteTable()},
 		"SYST": {handler: (*session).handleSYST, needsLogin: anon},
 		"STAT": {handler: (*session).handleSTAT, needsLogin: login, duringTransfer: true},
-		"HELP": {handler: (*session).handleHELP, needsLogin: anon},
-		"NOOP": {handler: (*session).handleNOOP, needsLogin: anon, duringTransfer: true},
+		"HELP": {handler: (*session).handleHELP, needsLogin: anon, allowedRestricted: true},
+		"NOOP": {handler: (*session).handleNOOP, needsLogin: anon, duringTransfer: true, allowedRestricted: true},
 
 		// RFC 775 spellings still sent by some clients.
 		"XCWD": {handler: (*session).handleCWD, needsLogin: login},
@@ -75,8 +118,8 @@ func commandTable() map[string]command {
 
 		// Security, RFC 2228 §3 and RFC 4217.
 		"AUTH": {handler: (*session).handleAUTH, needsLogin: anon, needsArg: true},
-		"PBSZ": {handler: (*session).handlePBSZ, needsLogin: anon, needsArg: true},
-		"PROT": {handler: (*session).handlePROT, needsLogin: anon, needsArg: true},
+		"PBSZ": {handler: (*session).handlePBSZ, needsLogin: anon, needsArg: true, allowedRestricted: true},
+		"PROT": {handler: (*session).handlePROT, needsLogin: anon, needsArg: true, allowedRestricted: true},
 		"CCC":  {handler: (*session).handleCCC, needsLogin: anon},
 		"ADAT": {handler: (*session).handleNotImplemented, needsLogin: anon},
 		"MIC":  {handler: (*session).handleNotImplemented, needsLogin: anon},
@@ -84,8 +127,8 @@ func commandTable() map[string]command {
 		"ENC":  {handler: (*session).handleNotImplemented, needsLogin: anon},
 
 		// Feature negotiation, RFC 2389 §3-4; virtual hosts, RFC 7151 §3.
-		"FEAT": {handler: (*session).handleFEAT, needsLogin: anon},
-		"OPTS": {handler: (*session).handleOPTS, needsLogin: anon, needsArg: true},
+		"FEAT": {handler: (*session).handleFEAT, needsLogin: anon, allowedRestricted: true},
+		"OPTS": {handler: (*session).handleOPTS, needsLogin: anon, needsArg: true, allowedRestricted: true},
 		"HOST": {handler: (*session).handleHOST, needsLogin: anon, needsArg: true},
 		"LANG": {handler: (*session).handleNotImplemented, needsLogin: anon},
 

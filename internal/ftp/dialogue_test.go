@@ -314,7 +314,7 @@ func TestFEAT(t *testing.T) {
 	text := c.ExpectReply(211)
 	lines := strings.Split(text, "\n")
 	want := []string{" AUTH TLS", " PBSZ", " PROT", " EPRT", " EPSV", " HASH SHA-256*;SHA-1;MD5", " HOST",
-		" MDTM", " MFMT", " MLST type*;size*;modify*;perm*;unix.mode;", " REST STREAM", " SIZE", " TVFS", " UTF8"}
+		" MDTM", " MFMT", " MLST type*;size*;modify*;perm*;unix.mode;", " REST STREAM", " SITE PSWD", " SIZE", " TVFS", " UTF8"}
 	for _, w := range want {
 		found := false
 		for _, l := range lines {

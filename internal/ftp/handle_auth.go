@@ -91,15 +91,10 @@ func (s *session) handlePASS(arg string) {
 		} else {
 			s.reply(codeNotLoggedIn, "Login incorrect")
 		}
-		if s.loginFailures >= maxLoginFailures {
-			s.log.Warn("too many failed logins; closing connection", "failures", s.loginFailures)
-			s.reply(codeServiceUnavailable, "Too many failed logins; closing control connection")
-			s.quit = true
-		}
+		s.closeIfTooManyFailures()
 		return
 	}
 	s.login = res
-	s.fs = res.FS
 	s.loggedIn = true
 	s.cwd = "/"
 	name := res.User
@@ -107,13 +102,34 @@ func (s *session) handlePASS(arg string) {
 		name = user
 	}
 	s.log = s.log.With("user", name)
-	s.log.Info("login succeeded", s.tlsLogAttrs()...)
 	lines := []string{}
 	if res.Message != "" {
 		lines = append(lines, strings.Split(strings.TrimRight(res.Message, "\n"), "\n")...)
 	}
-	lines = append(lines, "User logged in, proceed")
+	if res.Restricted {
+		// The login succeeds so that the user can change the password
+		// with SITE PSWD; the dispatcher refuses everything else.
+		s.restricted = true
+		s.restrictedReason = oneLine(res.RestrictedReason, textRestricted)
+		s.log.Info("login succeeded", append(s.tlsLogAttrs(), "restricted", true)...)
+		lines = append(lines, s.restrictedReason, "User logged in with restricted access")
+	} else {
+		s.fs = res.FS
+		s.log.Info("login succeeded", s.tlsLogAttrs()...)
+		lines = append(lines, "User logged in, proceed")
+	}
 	s.replyLines(codeLoggedIn, lines)
+}
+
+// closeIfTooManyFailures ends the session once wrong passwords, given to
+// PASS or as the old password of SITE PSWD, reach maxLoginFailures.
+func (s *session) closeIfTooManyFailures() {
+	if s.loginFailures < maxLoginFailures {
+		return
+	}
+	s.log.Warn("too many failed logins; closing connection", "failures", s.loginFailures)
+	s.reply(codeServiceUnavailable, "Too many failed logins; closing control connection")
+	s.quit = true
 }
 
 // handleACCT: accounts are not used (RFC 959 §5.4 allows 202).

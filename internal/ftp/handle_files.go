@@ -131,19 +131,6 @@ func (s *session) handleALLO(string) {
 	s.reply(codeSuperfluous, "ALLO not needed")
 }
 
-// handleSITE runs a SITE subcommand (RFC 959 §4.1.3).
-func (s *session) handleSITE(arg string) {
-	sub, rest, _ := strings.Cut(strings.TrimLeft(arg, " "), " ")
-	switch strings.ToUpper(sub) {
-	case "HELP":
-		s.replyLines(codeHelp, []string{"SITE commands:", "CHMOD mode path", "HELP", "End"})
-	case "CHMOD":
-		s.siteChmod(rest)
-	default:
-		s.reply(codeParamNotImpl, "Unknown SITE command")
-	}
-}
-
 // siteChmod handles "SITE CHMOD mode path", mode in octal.
 func (s *session) siteChmod(arg string) {
 	modeText, name, ok := strings.Cut(strings.TrimLeft(arg, " "), " ")

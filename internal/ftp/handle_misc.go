@@ -39,6 +39,10 @@ func (s *session) handleNotImplemented(string) {
 // §4.1.3).
 func (s *session) handleHELP(arg string) {
 	if arg = strings.ToUpper(strings.TrimSpace(arg)); arg != "" {
+		if arg == "SITE" {
+			s.replyLines(codeHelp, s.siteHelpLines())
+			return
+		}
 		if _, ok := s.srv.cmds[arg]; ok {
 			s.reply(codeHelp, "Command "+arg+" is recognized")
 		} else {
@@ -78,7 +82,13 @@ func (s *session) handleFEAT(string) {
 		"MDTM",
 		"MFMT",
 		mlstFeature(s.facts),
-		"REST STREAM",
+		"REST STREAM")
+	if s.bind != nil && (!s.loggedIn || s.login.ChangePassword != nil) {
+		// SITE PSWD works only over TLS, and only for accounts that
+		// offer it; before login the account is not yet known.
+		lines = append(lines, "SITE PSWD")
+	}
+	lines = append(lines,
 		"SIZE",
 		"TVFS",
 		"UTF8",

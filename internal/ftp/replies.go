@@ -59,6 +59,7 @@ const (
 	textExists     = "File exists"
 	textLocalError = "Requested action aborted: local error in processing"
 	textLoginFirst = "Please log in with USER and PASS"
+	textRestricted = "Password change required: use SITE PSWD old-password new-password"
 )
 
 // errorReply is the one place where an error from a FileSystem (or from the

@@ -51,6 +51,11 @@ type session struct {
 	fs            FileSystem
 	loginFailures int
 	host          string
+	// restricted holds a login to SITE PSWD and the other commands marked
+	// allowedRestricted until the password is changed; fs stays nil
+	// meanwhile, so that a slip can never reach the files.
+	restricted       bool
+	restrictedReason string
 
 	cwd        string
 	ascii      bool
@@ -213,8 +218,8 @@ func isTimeout(err error) bool {
 }
 
 // dispatch runs one command line through the command table. Login, the
-// transfer-in-progress rule and the data protection policy are enforced
-// here and nowhere else.
+// restricted session, the transfer-in-progress rule and the data
+// protection policy are enforced here and nowhere else.
 func (s *session) dispatch(line string) {
 	verb, arg, err := ParseCommand(line)
 	switch {
@@ -226,10 +231,10 @@ func (s *session) dispatch(line string) {
 		s.reply(codeSyntaxError, "Syntax error, command unrecognized")
 		return
 	}
-	if verb == "PASS" {
-		s.log.Debug("command", "verb", verb)
+	if logArg, ok := loggableArg(verb, arg); ok {
+		s.log.Debug("command", "verb", verb, "arg", logArg)
 	} else {
-		s.log.Debug("command", "verb", verb, "arg", arg)
+		s.log.Debug("command", "verb", verb)
 	}
 	defer func() { s.prevVerb = verb }()
 
@@ -245,6 +250,9 @@ func (s *session) dispatch(line string) {
 		return
 	case cmd.needsLogin && !s.loggedIn:
 		s.reply(codeNotLoggedIn, textLoginFirst)
+		return
+	case s.restricted && !cmd.allowedWhileRestricted(arg):
+		s.reply(codeNotLoggedIn, s.restrictedReason)
 		return
 	case cmd.needsArg && strings.TrimSpace(arg) == "":
 		s.reply(codeArgError, verb+" needs an argument")
@@ -262,6 +270,23 @@ func (s *session) dispatch(line string) {
 		}
 	}
 	cmd.handler(s, arg)
+}
+
+// loggableArg returns what the debug log may show of a command's
+// argument: nothing of PASS or ACCT, and of SITE PSWD only the subcommand.
+// ok is false when the argument must be left out entirely.
+func loggableArg(verb, arg string) (string, bool) {
+	switch verb {
+	case "PASS", "ACCT":
+		return "", false
+	case "SITE":
+		// Any argument that starts like PSWD is hidden, even one the
+		// handler will not take for SITE PSWD (a tab after PSWD, say).
+		if strings.HasPrefix(strings.ToUpper(strings.TrimLeft(arg, " \t")), "PSWD") {
+			return "PSWD ****", true
+		}
+	}
+	return arg, true
 }
 
 // tlsRequired reports whether this session may only work over TLS.
@@ -422,5 +447,7 @@ func (s *session) logout() {
 	s.login = nil
 	s.loggedIn = false
 	s.fs = nil
+	s.restricted = false
+	s.restrictedReason = ""
 	s.pendingUser = ""
 }

@@ -1,4 +1,6 @@
-// Package password hashes and verifies account passwords.
+// Package password hashes and verifies account passwords and decides
+// which passwords are acceptable (Policy.Check) and when they expire
+// (Policy.Age).
 //
 // New hashes are argon2id in the PHC string format. Hashes imported from
 // other systems (bcrypt, SHA-512-crypt as found in /etc/shadow) are

@@ -14,9 +14,16 @@ type Users map[string]string
 type Auth struct {
 	Users Users
 	FS    ftp.FileSystem
-	// RequireTLS and Message are copied into every LoginResult.
-	RequireTLS bool
-	Message    string
+	// RequireTLS, Message, Restricted and RestrictedReason are copied into
+	// every LoginResult.
+	RequireTLS       bool
+	Message          string
+	Restricted       bool
+	RestrictedReason string
+	// ChangePassword, if not nil, serves SITE PSWD for every login; it is
+	// told the user's name. It may be called from several sessions at
+	// once.
+	ChangePassword func(ctx context.Context, user, oldPassword, newPassword string) (string, error)
 }
 
 // Login checks the password and gives the user FS.
@@ -28,10 +35,19 @@ func (a *Auth) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.LoginResult,
 	if !ok || subtle.ConstantTimeCompare([]byte(want), []byte(info.Password)) != 1 {
 		return nil, ftp.ErrLoginFailed
 	}
-	return &ftp.LoginResult{
-		User:       info.User,
-		FS:         a.FS,
-		RequireTLS: a.RequireTLS,
-		Message:    a.Message,
-	}, nil
+	res := &ftp.LoginResult{
+		User:             info.User,
+		FS:               a.FS,
+		RequireTLS:       a.RequireTLS,
+		Message:          a.Message,
+		Restricted:       a.Restricted,
+		RestrictedReason: a.RestrictedReason,
+	}
+	if change := a.ChangePassword; change != nil {
+		user := info.User
+		res.ChangePassword = func(ctx context.Context, oldPassword, newPassword string) (string, error) {
+			return change(ctx, user, oldPassword, newPassword)
+		}
+	}
+	return res, nil
 }

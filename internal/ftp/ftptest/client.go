@@ -264,10 +264,16 @@ func (c *Client) DataTLSWith(conn net.Conn, cfg *tls.Config) (*tls.Conn, error) 
 	return tc, nil
 }
 
-// redact hides the password of a PASS command in failure messages.
+// redact hides the passwords of PASS and SITE PSWD in failure messages.
 func redact(cmd string) string {
-	if len(cmd) >= 4 && strings.EqualFold(cmd[:4], "PASS") {
+	verb, arg, _ := strings.Cut(cmd, " ")
+	switch strings.ToUpper(verb) {
+	case "PASS":
 		return "PASS ****"
+	case "SITE":
+		if strings.HasPrefix(strings.ToUpper(strings.TrimLeft(arg, " \t")), "PSWD") {
+			return "SITE PSWD ****"
+		}
 	}
 	return cmd
 }

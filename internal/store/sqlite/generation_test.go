@@ -36,7 +36,15 @@ func TestGeneration(t *testing.T) {
 		}, true},
 		{"update user", func() error { u.Perms = user.Rules{{Path: "/", Rights: user.RightsAll}}; return a.UpdateUser(ctx, u) }, true},
 		{"leave group", func() error { u.Groups = nil; return a.UpdateUser(ctx, u) }, true},
-		{"set password", func() error { return a.SetPasswordHash(ctx, "alice", "h2") }, true},
+		{"set password hash", func() error { return a.SetPasswordHash(ctx, "alice", "h2") }, true},
+		{"set password", func() error { return a.SetPassword(ctx, "alice", "h3", time.Now(), true, 3) }, true},
+		{"clear password history", func() error { return a.SetPassword(ctx, "alice", "h4", time.Now(), false, 0) }, true},
+		{"read password history", func() error { _, err := a.PasswordHistory(ctx, "alice", 3); return err }, false},
+		{"group password rules", func() error {
+			days := 30
+			g.PasswordRules.MaxAgeDays = &days
+			return a.UpdateGroup(ctx, g)
+		}, true},
 		{"update group", func() error { g.Perms = user.Rules{{Path: "/x", Rights: user.RightList}}; return a.UpdateGroup(ctx, g) }, true},
 		{"create share", func() error { sh = &user.Share{Name: "docs", Path: "/srv/docs"}; return a.CreateShare(ctx, sh) }, true},
 		{"update share", func() error { sh.Path = "/srv/docs2"; return a.UpdateShare(ctx, sh) }, true},

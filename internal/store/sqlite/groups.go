@@ -3,39 +3,70 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
-const groupColumns = `id, name, comment, created_at, updated_at`
+const groupColumns = `id, name, comment, created_at, updated_at, password_rules`
 
-// checkGroup validates g and returns its rules cleaned and sorted.
-func checkGroup(g *user.Group) (user.Rules, error) {
+// checkGroup validates g and returns its rules cleaned and sorted, and its
+// password rules encoded for the password_rules column.
+func checkGroup(g *user.Group) (user.Rules, string, error) {
 	if err := user.ValidateName(g.Name); err != nil {
-		return nil, fmt.Errorf("group %q: %w", g.Name, err)
+		return nil, "", fmt.Errorf("group %q: %w", g.Name, err)
 	}
 	perms, err := cleanRules(g.Perms)
 	if err != nil {
-		return nil, fmt.Errorf("group %q: %w", g.Name, err)
+		return nil, "", fmt.Errorf("group %q: %w", g.Name, err)
 	}
-	return perms, nil
+	pw, err := encodePasswordRules(g.PasswordRules)
+	if err != nil {
+		return nil, "", fmt.Errorf("group %q: %w", g.Name, err)
+	}
+	return perms, pw, nil
+}
+
+// encodePasswordRules gives "" for rules that override nothing, else their
+// JSON. The JSON leaves out nil fields and keeps set ones, false and 0
+// included, so what is read back is what was stored.
+func encodePasswordRules(r user.PasswordRules) (string, error) {
+	if r.IsZero() {
+		return "", nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return "", fmt.Errorf("password rules: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodePasswordRules(s string) (user.PasswordRules, error) {
+	var r user.PasswordRules
+	if s == "" {
+		return r, nil
+	}
+	if err := json.Unmarshal([]byte(s), &r); err != nil {
+		return r, fmt.Errorf("password rules: %w", err)
+	}
+	return r, nil
 }
 
 // CreateGroup inserts g with its rules and sets its ID, CreatedAt and
 // UpdatedAt. Names follow the rules of user names, and are unique ignoring
 // case (store.ErrExists).
 func (s *Store) CreateGroup(ctx context.Context, g *user.Group) error {
-	perms, err := checkGroup(g)
+	perms, pw, err := checkGroup(g)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
 	var id int64
 	err = s.change(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO groups (name, name_key, comment, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?)`, g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), now.UnixNano())
+		res, err := tx.ExecContext(ctx, `INSERT INTO groups (name, name_key, comment, created_at, updated_at, password_rules)
+			VALUES (?, ?, ?, ?, ?, ?)`, g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), now.UnixNano(), pw)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -70,17 +101,17 @@ func (s *Store) GetGroup(ctx context.Context, name string) (*user.Group, error) 
 	return g, nil
 }
 
-// UpdateGroup stores the name, comment and rules of g, found by g.ID, and
-// sets UpdatedAt. Renaming keeps memberships and grants.
+// UpdateGroup stores the name, comment, rules and password rules of g,
+// found by g.ID, and sets UpdatedAt. Renaming keeps memberships and grants.
 func (s *Store) UpdateGroup(ctx context.Context, g *user.Group) error {
-	perms, err := checkGroup(g)
+	perms, pw, err := checkGroup(g)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC()
 	err = s.change(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, name_key = ?, comment = ?, updated_at = ?
-			WHERE id = ?`, g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), g.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, name_key = ?, comment = ?, updated_at = ?,
+			password_rules = ? WHERE id = ?`, g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), pw, g.ID)
 		if err := oneRow(res, err); err != nil {
 			return err
 		}
@@ -171,10 +202,16 @@ func scanGroup(sc scanner) (*user.Group, error) {
 	var (
 		g                user.Group
 		created, updated int64
+		pw               string
 	)
-	if err := sc.Scan(&g.ID, &g.Name, &g.Comment, &created, &updated); err != nil {
+	if err := sc.Scan(&g.ID, &g.Name, &g.Comment, &created, &updated, &pw); err != nil {
 		return nil, err
 	}
 	g.CreatedAt, g.UpdatedAt = fromNanos(created), fromNanos(updated)
+	rules, err := decodePasswordRules(pw)
+	if err != nil {
+		return nil, fmt.Errorf("group %q: %w", g.Name, err)
+	}
+	g.PasswordRules = rules
 	return &g, nil
 }

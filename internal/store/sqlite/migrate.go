@@ -114,6 +114,30 @@ var migrations = []string{
 	INSERT INTO generation (id, value) VALUES (1, 0);
 
 	INSERT INTO user_perms (user_id, path, rights) SELECT id, '/', 2047 FROM users;`,
+
+	// 3: password compliance. Users that existed before count their
+	// password as set at the upgrade, so that turning on aging does not
+	// expire every password at once; password_changed_at is NULL only when
+	// an administrator stored a zero time. valid_until is NULL when the
+	// account never lapses. password_history keeps previous hashes;
+	// created_at is when that password was set. A group's password_rules is
+	// the JSON of user.PasswordRules, '' when it overrides nothing.
+	`ALTER TABLE users ADD COLUMN password_changed_at  INTEGER;
+	ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1));
+	ALTER TABLE users ADD COLUMN aging_exempt         INTEGER NOT NULL DEFAULT 0 CHECK (aging_exempt IN (0, 1));
+	ALTER TABLE users ADD COLUMN valid_until          INTEGER;
+	UPDATE users SET password_changed_at = CAST(unixepoch('subsec') * 1000000000 AS INTEGER);
+
+	CREATE TABLE password_history (
+		id         INTEGER PRIMARY KEY,
+		user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		hash       TEXT    NOT NULL,
+		created_at INTEGER NOT NULL
+	) STRICT;
+	CREATE INDEX password_history_user ON password_history (user_id, created_at);
+
+	ALTER TABLE groups ADD COLUMN password_rules TEXT NOT NULL DEFAULT ''
+		CHECK (password_rules = '' OR json_valid(password_rules));`,
 }
 
 // migrate applies every migration newer than the database's version, each

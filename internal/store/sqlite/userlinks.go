@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
@@ -29,6 +30,14 @@ func checkUser(u *user.User) (user.Rules, []string, error) {
 		return nil, nil, fmt.Errorf("user %q: upload rate %d is negative", u.Name, u.UploadRate)
 	case u.DownloadRate < 0:
 		return nil, nil, fmt.Errorf("user %q: download rate %d is negative", u.Name, u.DownloadRate)
+	}
+	for _, t := range []struct {
+		what string
+		at   time.Time
+	}{{"last login", u.LastLogin}, {"password change time", u.PasswordChangedAt}, {"valid until", u.ValidUntil}} {
+		if err := checkTime(t.what, t.at); err != nil {
+			return nil, nil, fmt.Errorf("user %q: %w", u.Name, err)
+		}
 	}
 	seen := map[string]bool{}
 	var groups []string

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -25,10 +26,12 @@ func nameKey(name string) string {
 var _ store.Store = (*Store)(nil)
 
 const userColumns = `id, name, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login,
-	max_bytes, max_files, max_file_size, max_sessions, upload_rate, download_rate`
+	max_bytes, max_files, max_file_size, max_sessions, upload_rate, download_rate,
+	password_changed_at, must_change_password, aging_exempt, valid_until`
 
 // CreateUser inserts u with its rules, groups and limits, and sets its ID,
-// CreatedAt and UpdatedAt. The name must pass user.ValidateName. Returns
+// CreatedAt and UpdatedAt, and PasswordChangedAt when it is zero (to the
+// creation time). The name must pass user.ValidateName. Returns
 // store.ErrExists if the name is taken in any letter case, and an error
 // wrapping store.ErrNotFound if one of u.Groups does not exist.
 func (s *Store) CreateUser(ctx context.Context, u *user.User) error {
@@ -37,15 +40,21 @@ func (s *Store) CreateUser(ctx context.Context, u *user.User) error {
 		return err
 	}
 	now := time.Now().UTC()
+	changed := now
+	if !u.PasswordChangedAt.IsZero() {
+		changed = u.PasswordChangedAt.UTC()
+	}
 	var id int64
 	err = s.change(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO users
 			(name, name_key, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login,
-			 max_bytes, max_files, max_file_size, max_sessions, upload_rate, download_rate)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			 max_bytes, max_files, max_file_size, max_sessions, upload_rate, download_rate,
+			 password_changed_at, must_change_password, aging_exempt, valid_until)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS, u.Comment,
 			now.UnixNano(), now.UnixNano(), nullTime(u.LastLogin),
-			u.Limits.MaxBytes, u.Limits.MaxFiles, u.Limits.MaxFileSize, u.MaxSessions, u.UploadRate, u.DownloadRate)
+			u.Limits.MaxBytes, u.Limits.MaxFiles, u.Limits.MaxFileSize, u.MaxSessions, u.UploadRate, u.DownloadRate,
+			changed.UnixNano(), u.MustChangePassword, u.AgingExempt, nullTime(u.ValidUntil))
 		if err != nil {
 			return mapErr(err)
 		}
@@ -60,7 +69,7 @@ func (s *Store) CreateUser(ctx context.Context, u *user.User) error {
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", u.Name, err)
 	}
-	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
+	u.ID, u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt = id, now, now, changed
 	return nil
 }
 
@@ -85,8 +94,12 @@ func (s *Store) GetUser(ctx context.Context, name string) (*user.User, error) {
 
 // UpdateUser stores every field of u, found by u.ID, and sets UpdatedAt.
 // Renaming is allowed; a name taken by another user gives store.ErrExists.
-// CreatedAt is never changed. The recorded usage follows a rename, and is
-// forgotten when the home changes (it no longer describes the home).
+// CreatedAt is never changed. A zero PasswordChangedAt is stored as such
+// (read back as zero): it is not replaced by the current time, which would
+// silently restart the password's age. The recorded usage follows a rename,
+// and is forgotten when the home changes (it no longer describes the home).
+// The password history is left alone: SetPassword is the way to change a
+// password so that it counts as a change.
 func (s *Store) UpdateUser(ctx context.Context, u *user.User) error {
 	perms, groups, err := checkUser(u)
 	if err != nil {
@@ -102,11 +115,13 @@ func (s *Store) UpdateUser(ctx context.Context, u *user.User) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET
 			name = ?, name_key = ?, password_hash = ?, home = ?, disabled = ?, require_tls = ?,
 			comment = ?, updated_at = ?, last_login = ?,
-			max_bytes = ?, max_files = ?, max_file_size = ?, max_sessions = ?, upload_rate = ?, download_rate = ?
+			max_bytes = ?, max_files = ?, max_file_size = ?, max_sessions = ?, upload_rate = ?, download_rate = ?,
+			password_changed_at = ?, must_change_password = ?, aging_exempt = ?, valid_until = ?
 			WHERE id = ?`,
 			u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS,
 			u.Comment, now.UnixNano(), nullTime(u.LastLogin),
 			u.Limits.MaxBytes, u.Limits.MaxFiles, u.Limits.MaxFileSize, u.MaxSessions, u.UploadRate, u.DownloadRate,
+			nullTime(u.PasswordChangedAt), u.MustChangePassword, u.AgingExempt, nullTime(u.ValidUntil),
 			u.ID); err != nil {
 			return mapErr(err)
 		}
@@ -125,7 +140,9 @@ func (s *Store) UpdateUser(ctx context.Context, u *user.User) error {
 	return nil
 }
 
-// SetPasswordHash replaces only the password hash of the named user.
+// SetPasswordHash replaces only the password hash of the named user, as
+// when a legacy hash is upgraded at login: the password itself is the same,
+// so neither its history nor PasswordChangedAt changes.
 func (s *Store) SetPasswordHash(ctx context.Context, name, hash string) error {
 	err := s.change(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE name_key = ?`,
@@ -207,22 +224,24 @@ type scanner interface {
 
 func scanUser(sc scanner) (*user.User, error) {
 	var (
-		u                  user.User
-		created, updated   int64
-		lastLogin          sql.NullInt64
-		disabled, required bool
+		u                                      user.User
+		created, updated                       int64
+		lastLogin, changed, validUntil         sql.NullInt64
+		disabled, required, mustChange, exempt bool
 	)
 	if err := sc.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Home, &disabled, &required, &u.Comment,
 		&created, &updated, &lastLogin,
-		&u.Limits.MaxBytes, &u.Limits.MaxFiles, &u.Limits.MaxFileSize, &u.MaxSessions, &u.UploadRate, &u.DownloadRate); err != nil {
+		&u.Limits.MaxBytes, &u.Limits.MaxFiles, &u.Limits.MaxFileSize, &u.MaxSessions, &u.UploadRate, &u.DownloadRate,
+		&changed, &mustChange, &exempt, &validUntil); err != nil {
 		return nil, err
 	}
 	u.Disabled, u.RequireTLS = disabled, required
+	u.MustChangePassword, u.AgingExempt = mustChange, exempt
 	u.CreatedAt = fromNanos(created)
 	u.UpdatedAt = fromNanos(updated)
-	if lastLogin.Valid {
-		u.LastLogin = fromNanos(lastLogin.Int64)
-	}
+	u.LastLogin = fromNull(lastLogin)
+	u.PasswordChangedAt = fromNull(changed)
+	u.ValidUntil = fromNull(validUntil)
 	return &u, nil
 }
 
@@ -237,6 +256,32 @@ func nullTime(t time.Time) sql.NullInt64 {
 
 func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
+}
+
+// fromNull reads back what nullTime stored.
+func fromNull(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return fromNanos(n.Int64)
+}
+
+// Times are stored as Unix nanoseconds, which reach from 1678 to 2262;
+// UnixNano is undefined outside, so such a time is refused rather than
+// stored wrong (a ValidUntil of 9999-12-31 meant as "forever" would
+// otherwise wrap into the past and lock the account out).
+var (
+	minStoredTime = time.Unix(0, math.MinInt64+1)
+	maxStoredTime = time.Unix(0, math.MaxInt64)
+)
+
+// checkTime reports an error naming what when t is neither zero nor
+// storable.
+func checkTime(what string, t time.Time) error {
+	if t.IsZero() || (!t.Before(minStoredTime) && !t.After(maxStoredTime)) {
+		return nil
+	}
+	return fmt.Errorf("%s %s is outside the years 1678 to 2262", what, t.UTC().Format(time.RFC3339))
 }
 
 // oneRow turns an update or delete that touched no row into ErrNotFound.
