@@ -47,6 +47,8 @@ type fixture struct {
 	Home string
 	// logs is the server's log, for checking why it refused something.
 	logs *lockedBuffer
+	// store is the server's account store, for changing the user.
+	store *sqlite.Store
 }
 
 // mode is one of the two ways to start TLS.
@@ -155,6 +157,7 @@ func startServer(t *testing.T, edit ...func(*config.Config)) *fixture {
 		Password: pass,
 		Home:     home,
 		logs:     logs,
+		store:    st,
 	}
 }
 
