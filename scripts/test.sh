@@ -27,9 +27,9 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 # The Debian package that provides each command the tests run.
-declare -A pkg_for=([curl]=curl [lftp]=lftp [python3]=python3 [gcc]=gcc)
+declare -A pkg_for=([curl]=curl [lftp]=lftp [python3]=python3 [gcc]=gcc [fail2ban-regex]=fail2ban)
 missing=()
-for cmd in curl lftp python3 gcc; do
+for cmd in curl lftp python3 gcc fail2ban-regex; do
 	command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for[$cmd]}")
 done
 if ((${#missing[@]} > 0)); then

@@ -117,7 +117,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "bulwark",
 		Short:         "Bulwark is a secure FTP/FTPS server",
-		Long:          "Bulwark is a secure FTP/FTPS server. Run \"bulwark serve\" to start it, and \"bulwark user\", \"bulwark group\" and \"bulwark share\" to manage accounts, groups and shared folders.",
+		Long:          "Bulwark is a secure FTP/FTPS server. Run \"bulwark serve\" to start it, and \"bulwark user\", \"bulwark group\" and \"bulwark share\" to manage accounts, groups and shared folders, and \"bulwark ban\" for banned addresses.",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
@@ -131,7 +131,7 @@ func (a *app) rootCmd() *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configPath, "config", "", "configuration `FILE` (default: "+defaultConfigFile+" in the working directory if it exists, else built-in defaults)")
 	pf.StringVar(&a.dataDir, "data-dir", "", "data `DIR`, overriding data_dir of the configuration")
-	root.AddCommand(a.serveCmd(), a.userCmd(), a.groupCmd(), a.shareCmd(), a.configCmd(), a.versionCmd())
+	root.AddCommand(a.serveCmd(), a.userCmd(), a.groupCmd(), a.shareCmd(), a.banCmd(), a.configCmd(), a.versionCmd())
 	return root
 }
 

@@ -97,6 +97,7 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	if cfg.TLS.Policy == config.PolicyOptional {
 		logger.Warn("tls.policy is optional: clients may log in without TLS, sending passwords in clear text")
 	}
+	warnDefender(ctx, cfg, st, logger)
 
 	srv, err := server.New(cfg, st, logger)
 	if err == nil {
@@ -176,6 +177,7 @@ func restartKeys(old, cfg *config.Config) []string {
 	check("server.implicit_listen", old.Server.ImplicitListen != cfg.Server.ImplicitListen)
 	check("log.format", old.Log.Format != cfg.Log.Format)
 	check("log.file", old.Log.File != cfg.Log.File)
+	keys = append(keys, changedKeys("defender", old.Defender, cfg.Defender)...)
 	return keys
 }
 

@@ -98,7 +98,9 @@ func (a *app) userAddCmd() *cobra.Command {
 			"as in /etc/shadow); it is replaced by an argon2id hash at the user's first\n" +
 			"login. The policy cannot judge an imported hash: add --must-change to have the\n" +
 			"user choose a new password at the first login.\n" +
-			"Without --perm the user gets full rights in their home: --perm /=all.",
+			"Without --perm the user gets full rights in their home: --perm /=all.\n" +
+			"Names in defender.honeypot_users (root, admin, test...) are refused: the server\n" +
+			"bans whoever tries to log in with one.",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			u.Name = args[0]
@@ -140,6 +142,10 @@ func (a *app) userAdd(ctx context.Context, cmd *cobra.Command, u *user.User, edi
 	return a.withStore(ctx, func(cfg *config.Config, st store.Store) error {
 		// Checked before the password is asked for, so nobody types one in
 		// vain.
+		if cfg.Defender.IsHoneypot(u.Name) {
+			return fmt.Errorf("user %q: the name is in defender.honeypot_users: anyone who tries to log in with it is banned at once, "+
+				"so the account could never be used; choose another name (or remove the name from defender.honeypot_users)", u.Name)
+		}
 		if _, err := st.GetUser(ctx, u.Name); err == nil {
 			return fmt.Errorf("user %q: already exists", u.Name)
 		} else if !errors.Is(err, store.ErrNotFound) {

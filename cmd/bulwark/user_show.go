@@ -27,6 +27,9 @@ type userDetails struct {
 	effective []user.EffectiveRule
 	mounts    []user.Mount
 	usage     user.Usage
+	// protectedUntil is the end of the account's protection against
+	// distributed guessing; zero when none is in force.
+	protectedUntil time.Time
 }
 
 func loadUserDetails(ctx context.Context, cfg *config.Config, st store.Store, u *user.User, now time.Time) (*userDetails, error) {
@@ -50,9 +53,16 @@ func loadUserDetails(ctx context.Context, cfg *config.Config, st store.Store, u 
 	if err != nil {
 		return nil, err
 	}
+	protected, err := st.AccountProtection(ctx, u.Name)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if !protected.After(now) {
+		protected = time.Time{}
+	}
 	p := user.NewPolicy(u, groups, shares, grants)
 	return &userDetails{u: u, now: now, age: passwordAge(pol, u, now), effective: p.Effective(),
-		mounts: p.Mounts(), usage: usage}, nil
+		mounts: p.Mounts(), usage: usage, protectedUntil: protected}, nil
 }
 
 // getUsage reads recorded usage; none recorded is unknown usage.
@@ -71,6 +81,10 @@ type userShowJSON struct {
 	Effective []effectiveJSON `json:"effective"`
 	Mounts    []mountJSON     `json:"mounts"`
 	Usage     usageJSON       `json:"usage"`
+	// ProtectedUntil is the end of the account's protection against
+	// distributed password guessing (logins then come only from addresses
+	// it used before); null when none is in force.
+	ProtectedUntil *time.Time `json:"protected_until"`
 }
 
 type mountJSON struct {
@@ -83,10 +97,11 @@ type mountJSON struct {
 
 func (d *userDetails) toJSON() userShowJSON {
 	j := userShowJSON{
-		userJSON:  toJSON(d.u, d.age),
-		Effective: make([]effectiveJSON, 0, len(d.effective)),
-		Mounts:    make([]mountJSON, 0, len(d.mounts)),
-		Usage:     toUsageJSON(d.usage),
+		userJSON:       toJSON(d.u, d.age),
+		Effective:      make([]effectiveJSON, 0, len(d.effective)),
+		Mounts:         make([]mountJSON, 0, len(d.mounts)),
+		Usage:          toUsageJSON(d.usage),
+		ProtectedUntil: utcOrNil(d.protectedUntil),
 	}
 	for _, r := range d.effective {
 		j.Effective = append(j.Effective, effectiveJSON{Path: r.Path, Rights: r.Rights.String(), From: r.From})
@@ -130,6 +145,9 @@ func (d *userDetails) writeText(w io.Writer) error {
 	fmt.Fprintf(tw, "created:\t%s\n", formatTime(u.CreatedAt))
 	fmt.Fprintf(tw, "updated:\t%s\n", formatTime(u.UpdatedAt))
 	fmt.Fprintf(tw, "last login:\t%s\n", formatTime(u.LastLogin))
+	if !d.protectedUntil.IsZero() {
+		fmt.Fprintf(tw, "protected until:\t%s (accepts logins only from known addresses)\n", formatTime(d.protectedUntil))
+	}
 	fmt.Fprintf(tw, "groups:\t%s\n", listOrNone(u.Groups))
 	fmt.Fprintf(tw, "max bytes:\t%s\n", formatSize(u.Limits.MaxBytes))
 	fmt.Fprintf(tw, "max files:\t%s\n", formatCount(u.Limits.MaxFiles))

@@ -150,6 +150,9 @@ func (p *Pipeline) failChange(ctx context.Context, log interface {
 	Warn(string, ...any)
 }, a Attempt, r Reason) error {
 	log.Warn("password change failed", "reason", r.String())
+	if p.Guard != nil {
+		p.Guard.Failed(a, r)
+	}
 	if d := p.delay(); d > 0 {
 		sleep := p.Sleep
 		if sleep == nil {

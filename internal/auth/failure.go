@@ -34,6 +34,10 @@ const (
 	// ReasonPasswordExpired: the password matched but has expired and the
 	// server refuses expired passwords instead of restricting the session.
 	ReasonPasswordExpired
+	// ReasonAccountProtected: the password matched but the Guard refused
+	// the attempt (account under attack and an unknown address, or a
+	// honeypot name).
+	ReasonAccountProtected
 )
 
 // String returns a stable token for logs and tools.
@@ -55,6 +59,8 @@ func (r Reason) String() string {
 		return "account_expired"
 	case ReasonPasswordExpired:
 		return "password_expired"
+	case ReasonAccountProtected:
+		return "account_protected"
 	}
 	return fmt.Sprintf("reason(%d)", int(r))
 }

@@ -53,6 +53,21 @@ type Pipeline struct {
 	// RefuseExpired refuses a login whose password has expired instead of
 	// letting it into a restricted session.
 	RefuseExpired bool
+	// Guard lets an attack detector take part; nil means none.
+	Guard Guard
+}
+
+// Guard is the attack detector's part in logins.
+type Guard interface {
+	// Admit is asked when the password matched. False refuses the login
+	// with the ordinary failure (ReasonAccountProtected): an account under
+	// distributed attack accepts only its known addresses, and honeypot
+	// names never log in.
+	Admit(ctx context.Context, a Attempt, u *user.User) bool
+	// Failed and Succeeded report every outcome (also those of SITE PSWD's
+	// check of the current password).
+	Failed(a Attempt, r Reason)
+	Succeeded(a Attempt, u *user.User)
 }
 
 // Login checks a and returns the account on success. On failure the error
@@ -102,6 +117,9 @@ func (p *Pipeline) Login(ctx context.Context, a Attempt) (*user.User, error) {
 	case !u.ValidUntil.IsZero() && p.now().After(u.ValidUntil):
 		return nil, p.fail(ctx, log, a, ReasonAccountExpired)
 	}
+	if p.Guard != nil && !p.Guard.Admit(ctx, a, u) {
+		return nil, p.fail(ctx, log, a, ReasonAccountProtected)
+	}
 
 	if p.RefuseExpired {
 		policy, err := p.policy(ctx, u)
@@ -126,6 +144,9 @@ func (p *Pipeline) Login(ctx context.Context, a Attempt) (*user.User, error) {
 	}
 	u.LastLogin = now
 	log.Debug("authenticated", "account", u.Name)
+	if p.Guard != nil {
+		p.Guard.Succeeded(a, u)
+	}
 	return u, nil
 }
 
@@ -150,6 +171,9 @@ func (p *Pipeline) upgrade(ctx context.Context, log *slog.Logger, u *user.User, 
 // attempt without waiting for the delay.
 func (p *Pipeline) fail(ctx context.Context, log *slog.Logger, a Attempt, r Reason) error {
 	log.Debug("authentication failed", "reason", r.String(), "tls", a.TLS)
+	if p.Guard != nil {
+		p.Guard.Failed(a, r)
+	}
 	if d := p.delay(); d > 0 {
 		sleep := p.Sleep
 		if sleep == nil {

@@ -31,6 +31,7 @@ type Config struct {
 	// key the file does not set.
 	PasswordPolicy PasswordPolicy `toml:"password_policy"`
 	Users          Users          `toml:"users"`
+	Defender       Defender       `toml:"defender"`
 	Log            Log            `toml:"log"`
 }
 
@@ -46,6 +47,7 @@ func Default() *Config {
 		PasswordHash:   defaultPasswordHash(),
 		PasswordPolicy: defaultPasswordPolicy(),
 		Users:          Users{CreateFirstUser: true, HomeRoot: "homes"},
+		Defender:       defaultDefender(),
 		Log:            Log{Format: "text", Level: "info"},
 	}
 }
@@ -91,6 +93,7 @@ func (c *Config) Validate() error {
 		c.PasswordHash.Validate(),
 		c.PasswordPolicy.Validate(),
 		c.Users.Validate(),
+		c.Defender.Validate(),
 		c.Log.Validate(),
 	)
 	return errors.Join(errs...)

@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"crypto/rand"
 	"io"
+	"net"
+	"net/netip"
 	"testing"
+	"time"
+
+	"github.com/bulwark-ftp/bulwark/internal/ftp"
 )
 
 const benchSize = 64 << 20
@@ -41,3 +46,43 @@ func BenchmarkUploadTLS(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRefusedConnection measures a connection the Gate refuses, end
+// to end on loopback: the client's dial, the server's accept, Admit, the
+// optional reply line and the close, and the client reading to EOF. The
+// client's side is included, so the server's own share is smaller; see
+// BenchmarkRefuse for it alone.
+func BenchmarkRefusedConnection(b *testing.B) {
+	for _, bc := range []struct{ name, reply string }{
+		{"silent", ""},
+		{"reply", "421 Service not available"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newEnv(b, func(s *ftp.Server, _ *env) { s.Gate = refuseAll{bc.reply} })
+			buf := make([]byte, 64)
+			b.ReportAllocs()
+			for b.Loop() {
+				conn, err := net.Dial("tcp", e.addr)
+				if err != nil {
+					b.Fatal(err)
+				}
+				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				for {
+					if _, err := conn.Read(buf); err != nil {
+						if err != io.EOF {
+							b.Fatal(err)
+						}
+						break
+					}
+				}
+				conn.Close()
+			}
+		})
+	}
+}
+
+// refuseAll refuses every connection with reply.
+type refuseAll struct{ reply string }
+
+func (g refuseAll) Admit(netip.AddrPort) (bool, string) { return false, g.reply }
+func (refuseAll) Done(netip.AddrPort)                   {}

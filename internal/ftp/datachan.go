@@ -248,6 +248,10 @@ func (s *session) openData(ctx context.Context, d *dataSetup, protP bool) (net.C
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
 		c.Close()
+		if ctx.Err() == nil {
+			// Not ended by ABOR or by the session closing.
+			s.event(EventTLSHandshakeFailed)
+		}
 		return nil, &dataError{codeTLSFailed, "TLS negotiation on the data connection failed", err}
 	}
 	if !tc.ConnectionState().DidResume && !s.cfg.allowUnresumedData {

@@ -373,50 +373,6 @@ func TestIdleTimeout(t *testing.T) {
 	c.ExpectClosed()
 }
 
-func TestLoginTimeout(t *testing.T) {
-	e := newEnv(t, func(s *ftp.Server, _ *env) { s.LoginTimeout = 300 * time.Millisecond })
-	c := ftptest.Dial(t, e.addr)
-	// Activity does not extend the time allowed to log in.
-	c.Expect("NOOP", 200)
-	if code, text := c.ReadReply(); code != 421 || !strings.Contains(text, "Login timeout") {
-		t.Errorf("login timeout reply %d %q", code, text)
-	}
-	c.ExpectClosed()
-}
-
-type countingGate struct {
-	admit         bool
-	admits, dones chan struct{}
-}
-
-func (g *countingGate) Admit(netip.AddrPort) bool { g.admits <- struct{}{}; return g.admit }
-func (g *countingGate) Done(netip.AddrPort)       { g.dones <- struct{}{} }
-
-func TestGate(t *testing.T) {
-	g := &countingGate{admit: false, admits: make(chan struct{}, 4), dones: make(chan struct{}, 4)}
-	e := newEnv(t, func(s *ftp.Server, _ *env) { s.Gate = g })
-	conn, err := net.Dial("tcp", e.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if n, err := conn.Read(make([]byte, 10)); n != 0 || err == nil {
-		t.Fatalf("refused connection got %d bytes, %v", n, err)
-	}
-	<-g.admits
-
-	g2 := &countingGate{admit: true, admits: make(chan struct{}, 4), dones: make(chan struct{}, 4)}
-	e = newEnv(t, func(s *ftp.Server, _ *env) { s.Gate = g2 })
-	c := ftptest.Dial(t, e.addr)
-	<-g2.admits
-	c.Expect("QUIT", 221)
-	select {
-	case <-g2.dones:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Gate.Done not called")
-	}
-}
-
 func TestInvalidUTF8Argument(t *testing.T) {
 	e := newEnv(t)
 	c := e.secureClient(t)

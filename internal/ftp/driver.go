@@ -138,9 +138,44 @@ type PublicError interface {
 }
 
 // Gate decides at accept time whether a connection may proceed, before any
-// TLS handshake or reply. When it refuses, the connection is closed at once.
-// Done is called when an admitted connection ends.
+// TLS handshake or reply. When it refuses, the connection is closed at once,
+// after the one line reply if reply is not empty (for example "421 Service
+// not available"). Done is called when an admitted connection ends.
 type Gate interface {
-	Admit(remote netip.AddrPort) bool
+	Admit(remote netip.AddrPort) (ok bool, reply string)
 	Done(remote netip.AddrPort)
+}
+
+// Event is something a session saw that an attack detector may want to
+// count. Login failures are not among them: the Authenticator sees those.
+type Event int
+
+const (
+	// EventTLSHandshakeFailed: a TLS handshake (AUTH TLS, implicit TLS or
+	// a data connection) failed or timed out.
+	EventTLSHandshakeFailed Event = iota + 1
+	// EventCommandBeforeLogin: a command that needs a login was sent
+	// before one.
+	EventCommandBeforeLogin
+	// EventLoginTimeout: the connection did not log in within the
+	// login time limit.
+	EventLoginTimeout
+	// EventTooManyLoginFailures: the session was closed after too many
+	// failed logins.
+	EventTooManyLoginFailures
+)
+
+// String returns a stable token for logs.
+func (e Event) String() string {
+	switch e {
+	case EventTLSHandshakeFailed:
+		return "tls_handshake_failed"
+	case EventCommandBeforeLogin:
+		return "command_before_login"
+	case EventLoginTimeout:
+		return "login_timeout"
+	case EventTooManyLoginFailures:
+		return "too_many_login_failures"
+	}
+	return "event"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 )
 
 // handleUSER starts a login (RFC 959 §4.1.1).
@@ -94,13 +95,22 @@ func (s *session) handlePASS(arg string) {
 		s.closeIfTooManyFailures()
 		return
 	}
-	s.login = res
-	s.loggedIn = true
-	s.cwd = "/"
 	name := res.User
 	if name == "" {
 		name = user
 	}
+	if !s.markAuthed(name) {
+		// The login time limit ran out while the Authenticator worked:
+		// the session is already closing.
+		if res.Close != nil {
+			res.Close()
+		}
+		s.quit = true
+		return
+	}
+	s.login = res
+	s.loggedIn = true
+	s.cwd = "/"
 	s.log = s.log.With("user", name)
 	lines := []string{}
 	if res.Message != "" {
@@ -122,12 +132,13 @@ func (s *session) handlePASS(arg string) {
 }
 
 // closeIfTooManyFailures ends the session once wrong passwords, given to
-// PASS or as the old password of SITE PSWD, reach maxLoginFailures.
+// PASS or as the old password of SITE PSWD, reach MaxLoginFailures.
 func (s *session) closeIfTooManyFailures() {
-	if s.loginFailures < maxLoginFailures {
+	if s.loginFailures < s.cfg.maxLoginFailures {
 		return
 	}
 	s.log.Warn("too many failed logins; closing connection", "failures", s.loginFailures)
+	s.event(EventTooManyLoginFailures)
 	s.reply(codeServiceUnavailable, "Too many failed logins; closing control connection")
 	s.quit = true
 }
@@ -166,13 +177,18 @@ func (s *session) handleAUTH(arg string) {
 	}
 	s.reply(codeAuthOK, "AUTH "+mech+" OK; starting TLS")
 	if err := s.startTLS(); err != nil {
-		s.log.Warn("tls handshake failed", "err", err)
+		s.handshakeFailed(err)
 		s.quit = true
 		return
 	}
 	// RFC 2228 §3 (AUTH): a new security state resets the login, so the
-	// user logs in again over TLS.
+	// user logs in again over TLS. Having logged in once, the user gets a
+	// fresh login time limit for it.
+	wasLoggedIn := s.loggedIn
 	s.logout()
+	if wasLoggedIn {
+		s.startLoginTimer(time.Now().Add(s.cfg.loginTimeout))
+	}
 	s.cwd = "/"
 	s.rest = 0
 	s.renameFrom = ""

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -60,17 +59,29 @@ type Server struct {
 	// DataTimeout bounds waiting for a data connection and every read or
 	// write on one (default 1 minute).
 	DataTimeout time.Duration
-	// LoginTimeout bounds the TLS handshake of an implicit connection and
-	// the time from connecting to a successful login (default 30 seconds).
+	// LoginTimeout is the total time allowed from connecting to a
+	// successful login, TLS handshakes and every command included (default
+	// 30 seconds). Activity does not extend it; when it runs out the client
+	// gets 421 and the connection is closed.
 	LoginTimeout time.Duration
+	// MaxLoginFailures closes a connection with 421 after this many failed
+	// logins (PASS, or a wrong old password to SITE PSWD), so that one
+	// connection cannot try passwords without end (RFC 2577 §5). Default 3.
+	MaxLoginFailures int
 	// MaxLineLength bounds a command line (default 4096 bytes).
 	MaxLineLength int
 	// Banner is the text of the 220 greeting (default "Bulwark FTP server
 	// ready"). It may hold several lines separated by "\n".
 	Banner string
 	// Gate admits or refuses connections before anything is sent. nil admits
-	// every connection.
+	// every connection. Admit is called in the accept loop itself, so that
+	// a refused connection costs no goroutine: it must be fast and must
+	// never block.
 	Gate Gate
+	// Events, if not nil, is told of what an attack detector may want to
+	// count (see Event). It is called synchronously from the session's
+	// goroutines, so it must be cheap and must not block.
+	Events func(remote netip.AddrPort, ev Event)
 	// Logger receives the engine's logs. nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for listings and logs (default time.Now). Network
@@ -87,6 +98,7 @@ type Server struct {
 	inShutdown atomic.Bool
 	panics     atomic.Int64
 	buffers    bufferPool
+	lastRefuse atomic.Pointer[refuseLine] // see refuseLineFor
 }
 
 // config is the copy of the settings the server runs with, defaults
@@ -102,9 +114,11 @@ type config struct {
 	idleTimeout        time.Duration
 	dataTimeout        time.Duration
 	loginTimeout       time.Duration
+	maxLoginFailures   int
 	maxLine            int
 	banner             string
 	gate               Gate
+	events             func(netip.AddrPort, Event)
 	logger             *slog.Logger
 	now                func() time.Time
 }
@@ -113,8 +127,11 @@ const (
 	defaultIdleTimeout  = 5 * time.Minute
 	defaultDataTimeout  = time.Minute
 	defaultLoginTimeout = 30 * time.Second
-	defaultMaxLine      = 4096
-	defaultBanner       = "Bulwark FTP server ready"
+	// defaultMaxLoginFailures follows RFC 2577 §5's advice to limit
+	// password attempts per connection.
+	defaultMaxLoginFailures = 3
+	defaultMaxLine          = 4096
+	defaultBanner           = "Bulwark FTP server ready"
 )
 
 func (srv *Server) init() {
@@ -130,9 +147,11 @@ func (srv *Server) init() {
 			idleTimeout:        srv.IdleTimeout,
 			dataTimeout:        srv.DataTimeout,
 			loginTimeout:       srv.LoginTimeout,
+			maxLoginFailures:   srv.MaxLoginFailures,
 			maxLine:            srv.MaxLineLength,
 			banner:             srv.Banner,
 			gate:               srv.Gate,
+			events:             srv.Events,
 			logger:             srv.Logger,
 			now:                srv.Now,
 		}
@@ -147,6 +166,9 @@ func (srv *Server) init() {
 		}
 		if c.loginTimeout <= 0 {
 			c.loginTimeout = defaultLoginTimeout
+		}
+		if c.maxLoginFailures <= 0 {
+			c.maxLoginFailures = defaultMaxLoginFailures
 		}
 		if c.maxLine <= 0 {
 			c.maxLine = defaultMaxLine
@@ -227,37 +249,19 @@ func (srv *Server) serve(l net.Listener, implicit bool) error {
 			return err
 		}
 		backoff = 0
+		if !srv.admit(conn) {
+			continue
+		}
 		go srv.handleConn(conn, implicit)
 	}
 }
 
-// handleConn asks the Gate, then runs a session. The Gate is asked here
-// rather than in the accept loop so that a slow or failing Gate holds up
-// only its own connection.
+// handleConn runs the session of an admitted connection.
 func (srv *Server) handleConn(conn net.Conn, implicit bool) {
-	remote := addrPortOf(conn.RemoteAddr())
-	admitted := false
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				srv.panics.Add(1)
-				srv.cfg.logger.Error("panic recovered", "in", "gate", "client", remote.Addr().String(),
-					"panic", r, "stack", string(debug.Stack()))
-			}
-		}()
-		admitted = srv.cfg.gate == nil || srv.cfg.gate.Admit(remote)
-	}()
-	if !admitted {
-		srv.cfg.logger.Debug("connection refused by gate", "client", remote.Addr().String())
-		conn.Close()
-		return
-	}
 	s := newSession(srv, conn, implicit)
 	if !srv.trackSession(s, true) {
 		conn.Close()
-		if g := srv.cfg.gate; g != nil {
-			g.Done(remote)
-		}
+		s.gateDone()
 		return
 	}
 	s.serve()

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,7 +26,8 @@ type session struct {
 	srv      *Server
 	cfg      *config
 	id       string
-	log      *slog.Logger
+	log      *slog.Logger // gains the user at login; serve goroutine only
+	baseLog  *slog.Logger // never changes; for the other goroutines
 	raw      net.Conn
 	implicit bool
 	remote   netip.AddrPort
@@ -43,6 +45,7 @@ type session struct {
 	br            *bufio.Reader
 	lr            *LineReader
 	loginDeadline time.Time
+	loginTimer    *time.Timer // ends the session at loginDeadline
 	quit          bool
 
 	pendingUser   string
@@ -68,19 +71,24 @@ type session struct {
 	hashAlg    string
 	data       *dataSetup
 
-	// wmu serializes replies: the transfer goroutine and the serve goroutine
-	// both write. Never take wmu while holding mu.
-	wmu sync.Mutex
+	// wmu serializes replies: the transfer goroutine, the serve goroutine
+	// and kick all write. Never take wmu while holding mu.
+	wmu         sync.Mutex
+	handshaking bool        // a TLS handshake runs on the control connection
+	muted       atomic.Bool // kick is sending the last reply; nothing else is written
 
 	mu      sync.Mutex
-	xfer    *transfer // the running transfer, nil when idle
-	closing bool      // Shutdown asked this session to end
+	xfer    *transfer     // the running transfer, nil when idle
+	closing bool          // Shutdown asked this session to end
+	ended   bool          // the session is over, or kick is closing it
+	kicked  chan struct{} // made by kick, closed once its reply is sent
+	// What other goroutines may see of the session (Sessions,
+	// CloseSessions, the login timer), mirrored from the serve goroutine.
+	authed   bool   // logged in, restricted or not
+	user     string // canonical user name once logged in
+	tlsOn    bool   // the control connection is protected
+	loginGen uint64 // counts login timers, so a stale one does nothing
 }
-
-// maxLoginFailures closes a connection with 421 after this many wrong
-// passwords, so that one connection cannot try passwords without end (RFC
-// 2577 §5).
-const maxLoginFailures = 3
 
 func newSession(srv *Server, conn net.Conn, implicit bool) *session {
 	cfg := srv.cfg
@@ -102,6 +110,7 @@ func newSession(srv *Server, conn net.Conn, implicit bool) *session {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.log = cfg.logger.With("session", s.id, "client", s.remote.Addr().String())
+	s.baseLog = s.log
 	if cfg.tls != nil {
 		s.bind = newTLSBinding(cfg.tls, !cfg.allowUnresumedData)
 	}
@@ -143,13 +152,17 @@ func (s *session) serve() {
 	s.loginDeadline = time.Now().Add(s.cfg.loginTimeout)
 	s.log.Info("connection opened", "local", s.local.String(), "implicit_tls", s.implicit)
 	if s.implicit {
+		// The handshake is bounded by loginDeadline; the timer starts
+		// after it, so a silent client counts as a failed handshake and
+		// not also as a login timeout.
 		if err := s.startTLS(); err != nil {
-			s.log.Warn("tls handshake failed", "err", err)
+			s.handshakeFailed(err)
 			return
 		}
 		// Implicit FTPS protects data by default; clients rarely send PROT.
 		s.protP = true
 	}
+	s.startLoginTimer(s.loginDeadline)
 	s.replyLines(codeReady, strings.Split(s.cfg.banner, "\n"))
 	for !s.quit {
 		line, err := s.readCommand()
@@ -167,6 +180,10 @@ func (s *session) serve() {
 func (s *session) readCommand() (string, error) {
 	for {
 		s.mu.Lock()
+		if s.ended {
+			s.mu.Unlock()
+			return "", errKicked
+		}
 		if s.closing {
 			s.mu.Unlock()
 			return "", errShuttingDown
@@ -189,10 +206,15 @@ func (s *session) readCommand() (string, error) {
 	}
 }
 
-var errShuttingDown = errors.New("server shutting down")
+var (
+	errShuttingDown = errors.New("server shutting down")
+	errKicked       = errors.New("session closed by the server")
+)
 
 func (s *session) readFailed(err error) {
 	switch {
+	case errors.Is(err, errKicked) || s.isEnded():
+		// kick has sent the last reply.
 	case errors.Is(err, ErrLineTooLong):
 		s.log.Warn("command line too long; closing connection", "max", s.cfg.maxLine)
 		s.reply(codeSyntaxError, "Command line too long")
@@ -203,8 +225,9 @@ func (s *session) readFailed(err error) {
 			s.log.Info("idle timeout", "timeout", s.cfg.idleTimeout)
 			s.reply(codeServiceUnavailable, "Idle timeout; closing control connection")
 		} else {
-			s.log.Info("login timeout", "timeout", s.cfg.loginTimeout)
-			s.reply(codeServiceUnavailable, "Login timeout; closing control connection")
+			// The login timer is due at the same moment; whichever comes
+			// first ends the session.
+			s.loginExpired(s.currentLoginGen())
 		}
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 	default:
@@ -249,6 +272,7 @@ func (s *session) dispatch(line string) {
 		s.reply(codeFileUnavailable, "Transfer in progress; try again when it ends")
 		return
 	case cmd.needsLogin && !s.loggedIn:
+		s.event(EventCommandBeforeLogin)
 		s.reply(codeNotLoggedIn, textLoginFirst)
 		return
 	case s.restricted && !cmd.allowedWhileRestricted(arg):
@@ -324,55 +348,19 @@ func (s *session) replyLines(code int, lines []string) {
 }
 
 // writeLocked writes raw reply bytes; wmu must be held. A client that
-// reads no reply for IdleTimeout is gone.
+// reads no reply for IdleTimeout is gone. After kick nothing is written.
 func (s *session) writeLocked(b []byte) error {
 	s.conn.SetWriteDeadline(time.Now().Add(s.cfg.idleTimeout))
+	// Checked after setting the deadline: either kick sees this deadline
+	// and shortens it, or this sees muted.
+	if s.muted.Load() {
+		return net.ErrClosed
+	}
 	_, err := s.conn.Write(b)
 	if err != nil {
 		s.log.Debug("control connection write failed", "err", err)
 	}
 	return err
-}
-
-// startTLS runs the server side of a TLS handshake on the raw connection
-// and switches the session to it.
-func (s *session) startTLS() error {
-	tc := tls.Server(s.raw, s.bind.cfg)
-	s.raw.SetDeadline(time.Now().Add(s.cfg.loginTimeout))
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.loginTimeout)
-	defer cancel()
-	if err := tc.HandshakeContext(ctx); err != nil {
-		return err
-	}
-	s.raw.SetDeadline(time.Time{})
-	s.wmu.Lock()
-	s.conn = tc
-	s.tlsConn = tc
-	s.wmu.Unlock()
-	s.setReader(tc)
-	st := tc.ConnectionState()
-	s.log.Info("tls established", "tls_version", tls.VersionName(st.Version),
-		"cipher", tls.CipherSuiteName(st.CipherSuite))
-	return nil
-}
-
-// tlsState returns the control connection's TLS state, nil in clear text.
-func (s *session) tlsState() *tls.ConnectionState {
-	if s.tlsConn == nil {
-		return nil
-	}
-	st := s.tlsConn.ConnectionState()
-	return &st
-}
-
-// tlsLogAttrs describes the control connection's protection for logs.
-func (s *session) tlsLogAttrs() []any {
-	st := s.tlsState()
-	if st == nil {
-		return []any{"tls", false}
-	}
-	return []any{"tls", true, "tls_version", tls.VersionName(st.Version),
-		"cipher", tls.CipherSuiteName(st.CipherSuite)}
 }
 
 // recovered handles a panic in the session or one of its transfers: it is
@@ -407,6 +395,17 @@ func (s *session) closeIfIdle() {
 // finish releases everything the session holds. It runs once, in the serve
 // goroutine, when the session ends for any reason.
 func (s *session) finish() {
+	s.mu.Lock()
+	s.ended = true
+	kicked := s.kicked
+	s.mu.Unlock()
+	if kicked != nil {
+		// The connection stays open until kick's reply is out.
+		<-kicked
+	}
+	if s.loginTimer != nil {
+		s.loginTimer.Stop()
+	}
 	if x := s.currentTransfer(); x != nil {
 		x.abort()
 		s.cancel()
@@ -421,10 +420,10 @@ func (s *session) finish() {
 	}
 	s.raw.Close()
 	s.logout()
+	// Done comes before the session leaves the registry, so that once
+	// ActiveSessions reaches 0 the Gate has heard of every end.
+	s.gateDone()
 	s.srv.trackSession(s, false)
-	if g := s.cfg.gate; g != nil {
-		g.Done(s.remote)
-	}
 	s.log.Info("connection closed", "duration", s.cfg.now().Sub(s.opened).Round(time.Millisecond))
 }
 
@@ -446,6 +445,10 @@ func (s *session) logout() {
 	}
 	s.login = nil
 	s.loggedIn = false
+	s.mu.Lock()
+	s.authed = false
+	s.user = ""
+	s.mu.Unlock()
 	s.fs = nil
 	s.restricted = false
 	s.restrictedReason = ""

@@ -2,8 +2,10 @@ package ftp
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"time"
 )
 
 // tlsBinding is the TLS configuration of one control connection and of the
@@ -82,4 +84,60 @@ func (b *tlsBinding) unwrap(identity []byte, cs tls.ConnectionState) (*tls.Sessi
 		}
 	}
 	return nil, nil
+}
+
+// startTLS runs the server side of a TLS handshake on the raw connection
+// and switches the session to it. Before login the handshake must end
+// within the login time limit; after it, within LoginTimeout.
+func (s *session) startTLS() error {
+	dl := s.loginDeadline
+	if s.loggedIn {
+		dl = time.Now().Add(s.cfg.loginTimeout)
+	}
+	tc := tls.Server(s.raw, s.bind.cfg)
+	s.raw.SetDeadline(dl)
+	ctx, cancel := context.WithDeadline(s.ctx, dl)
+	defer cancel()
+	s.wmu.Lock()
+	s.handshaking = true
+	s.wmu.Unlock()
+	err := tc.HandshakeContext(ctx)
+	s.wmu.Lock()
+	s.handshaking = false
+	if err == nil {
+		s.conn = tc
+		s.tlsConn = tc
+	}
+	s.wmu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.raw.SetDeadline(time.Time{})
+	s.mu.Lock()
+	s.tlsOn = true
+	s.mu.Unlock()
+	s.setReader(tc)
+	st := tc.ConnectionState()
+	s.log.Info("tls established", "tls_version", tls.VersionName(st.Version),
+		"cipher", tls.CipherSuiteName(st.CipherSuite))
+	return nil
+}
+
+// tlsState returns the control connection's TLS state, nil in clear text.
+func (s *session) tlsState() *tls.ConnectionState {
+	if s.tlsConn == nil {
+		return nil
+	}
+	st := s.tlsConn.ConnectionState()
+	return &st
+}
+
+// tlsLogAttrs describes the control connection's protection for logs.
+func (s *session) tlsLogAttrs() []any {
+	st := s.tlsState()
+	if st == nil {
+		return []any{"tls", false}
+	}
+	return []any{"tls", true, "tls_version", tls.VersionName(st.Version),
+		"cipher", tls.CipherSuiteName(st.CipherSuite)}
 }

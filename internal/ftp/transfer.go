@@ -63,11 +63,12 @@ func (s *session) startTransfer(j *job) {
 		done:    make(chan struct{}),
 	}
 	s.mu.Lock()
-	if s.closing {
+	if s.closing || s.ended {
 		s.mu.Unlock()
 		cancel()
 		j.data.close()
 		j.finish(false)
+		// After kick the reply goes nowhere.
 		s.reply(codeServiceUnavailable, "Server shutting down; closing control connection")
 		s.quit = true
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/auth"
 	"github.com/bulwark-ftp/bulwark/internal/certs"
 	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/defender"
 	"github.com/bulwark-ftp/bulwark/internal/ftp"
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/store"
@@ -36,6 +37,10 @@ type Server struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 
+	// defender is nil when defender.enabled is false.
+	defender    *defender.Defender
+	bansVersion int64
+
 	mu        sync.Mutex
 	listeners []net.Listener
 	wg        sync.WaitGroup
@@ -47,7 +52,7 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, erro
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, store: st, logger: logger, now: time.Now, stop: make(chan struct{})}
+	s := &Server{cfg: cfg, store: st, logger: logger, now: time.Now, stop: make(chan struct{}), bansVersion: -1}
 
 	reloader, err := certs.NewReloader(cfg.TLSDir(), cfg.TLS.CertFile, cfg.TLS.KeyFile, s.now)
 	if err != nil {
@@ -72,6 +77,17 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, erro
 		Policy:        userPolicy(st, basePolicy),
 		RefuseExpired: cfg.PasswordPolicy.RefuseExpired(),
 	}
+	var g *guard
+	if cfg.Defender.Enabled {
+		dcfg, err := cfg.Defender.Build()
+		if err != nil {
+			return nil, err
+		}
+		s.defender = defender.New(dcfg, s.now)
+		g = &guard{def: s.defender, store: st, logger: logger, now: s.now,
+			knownDays: cfg.Defender.KnownAddressDays, closeSessions: s.closePrefix}
+		pipeline.Guard = g
+	}
 	s.usage = newUsageBook(st, logger)
 	s.auth = &authenticator{pipeline: pipeline, cfg: cfg, logger: logger, store: st,
 		usage: s.usage, accesses: map[string]*access{}}
@@ -91,7 +107,15 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, erro
 		Banner:             cfg.Server.Banner,
 		Logger:             logger,
 		Now:                s.now,
+		MaxLoginFailures:   cfg.Defender.MaxLoginFailures,
 	}
+	var onLimit func(netip.Addr)
+	if g != nil {
+		s.engine.Events = g.event
+		onLimit = func(a netip.Addr) { g.record(a, defender.EventConnLimit, "") }
+	}
+	s.engine.Gate = newGate(s.defender, cfg.Defender.RefuseReply,
+		cfg.Defender.MaxConnections, cfg.Defender.MaxConnectionsPerIP, onLimit)
 	if addr := cfg.Passive.PublicAddress; addr != "" {
 		ip, err := resolvePublic(addr)
 		if err != nil {
@@ -120,6 +144,16 @@ func (s *Server) Certificate() *tls.Certificate { return s.certs.Current() }
 
 // Start binds the configured listeners and serves them in the background.
 func (s *Server) Start() error {
+	if s.defender != nil {
+		if err := s.syncBans(context.Background()); err != nil {
+			return fmt.Errorf("loading bans: %w", err)
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.syncBansLoop()
+		}()
+	}
 	type bind struct {
 		addr     string
 		implicit bool

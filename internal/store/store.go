@@ -89,7 +89,44 @@ type Store interface {
 	// made it, so a running server can tell cheaply that rights changed.
 	Generation(ctx context.Context) (int64, error)
 
+	// Bans. SaveBan inserts or replaces the ban of b.Prefix; DeleteBan
+	// removes it (ErrNotFound if there is none). Both bump BansVersion (not
+	// Generation), so a running server sees a change made by the CLI.
+	SaveBan(ctx context.Context, b Ban) error
+	DeleteBan(ctx context.Context, prefix string) error
+	ListBans(ctx context.Context) ([]Ban, error)
+	BansVersion(ctx context.Context) (int64, error)
+
+	// RecordKnownAddress remembers that name logged in from addr (an
+	// address or prefix in canonical text form) at at.
+	RecordKnownAddress(ctx context.Context, name, addr string, at time.Time) error
+	// KnownAddress reports whether name logged in from addr at or after
+	// since.
+	KnownAddress(ctx context.Context, name, addr string, since time.Time) (bool, error)
+	// SetAccountProtection records until when an account under distributed
+	// attack accepts logins only from known addresses; a zero until clears
+	// it. AccountProtection returns it (zero when none).
+	SetAccountProtection(ctx context.Context, name string, until time.Time) error
+	AccountProtection(ctx context.Context, name string) (time.Time, error)
+
 	Close() error
+}
+
+// Ban is a refused source: an address or a network prefix.
+type Ban struct {
+	// Prefix is canonical CIDR text ("203.0.113.7/32", "2001:db8::/64").
+	Prefix string
+	Reason string
+	// First and Last are the first and last events that led to the ban.
+	First, Last time.Time
+	// Count is how many events; Level how many times this source has been
+	// banned (escalation).
+	Count int
+	Level int
+	// Until is when the ban ends; zero means never.
+	Until time.Time
+	// Manual is true for bans an administrator made.
+	Manual bool
 }
 
 // Usage kinds.

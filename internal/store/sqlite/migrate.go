@@ -138,6 +138,45 @@ var migrations = []string{
 
 	ALTER TABLE groups ADD COLUMN password_rules TEXT NOT NULL DEFAULT ''
 		CHECK (password_rules = '' OR json_valid(password_rules));`,
+
+	// 4: the defender's state that must outlive a restart and be shared
+	// with the command-line tool. bans holds one row per refused source,
+	// keyed by its canonical (masked) CIDR text; until is NULL for a ban
+	// that never ends, first_at and last_at NULL when unknown (a manual
+	// ban). bans_version is the counter of ban changes, apart from
+	// generation because a ban is not a change of rights and must not make
+	// the server reload accounts. known_addresses remembers where each user
+	// logged in from (its primary key also serves lookups and the cascade);
+	// account_protection says until when an account under distributed
+	// attack accepts only those addresses.
+	`CREATE TABLE bans (
+		prefix   TEXT    PRIMARY KEY,
+		reason   TEXT    NOT NULL DEFAULT '',
+		first_at INTEGER,
+		last_at  INTEGER,
+		count    INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0),
+		level    INTEGER NOT NULL DEFAULT 0 CHECK (level >= 0),
+		until    INTEGER,
+		manual   INTEGER NOT NULL DEFAULT 0 CHECK (manual IN (0, 1))
+	) STRICT;
+
+	CREATE TABLE bans_version (
+		id    INTEGER PRIMARY KEY CHECK (id = 1),
+		value INTEGER NOT NULL
+	) STRICT;
+	INSERT INTO bans_version (id, value) VALUES (1, 0);
+
+	CREATE TABLE known_addresses (
+		user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		addr      TEXT    NOT NULL,
+		last_seen INTEGER NOT NULL,
+		PRIMARY KEY (user_id, addr)
+	) STRICT;
+
+	CREATE TABLE account_protection (
+		user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+		until   INTEGER NOT NULL
+	) STRICT;`,
 }
 
 // migrate applies every migration newer than the database's version, each

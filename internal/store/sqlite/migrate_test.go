@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -175,5 +177,64 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	}
 	if u, _ := s.GetUser(ctx, "fresh"); len(u.Perms) != 0 {
 		t.Errorf("new user got perms %v", u.Perms)
+	}
+}
+
+// TestUpgradeFromVersion3 opens a database as the release before bans were
+// stored left it: its users and generation survive, the new tables start
+// empty and work for an existing user.
+func TestUpgradeFromVersion3(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, old, migrations[:3]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`INSERT INTO users (name, name_key, password_hash, created_at, updated_at, password_changed_at)
+		VALUES ('Veteran', 'veteran', '$argon2id$x', 1, 2, 3);
+		UPDATE generation SET value = 41 WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open after upgrade: %v", err)
+	}
+	defer s.Close()
+	if got := versions(t, s.db); len(got) != len(migrations) {
+		t.Fatalf("versions %v, want 1..%d", got, len(migrations))
+	}
+	if g, err := s.Generation(ctx); err != nil || g != 41 {
+		t.Errorf("Generation after upgrade = %d, %v; want 41", g, err)
+	}
+	if v, err := s.BansVersion(ctx); err != nil || v != 0 {
+		t.Errorf("BansVersion after upgrade = %d, %v; want 0", v, err)
+	}
+	if bans, err := s.ListBans(ctx); err != nil || len(bans) != 0 {
+		t.Errorf("ListBans after upgrade = %v, %v", bans, err)
+	}
+	at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.RecordKnownAddress(ctx, "veteran", "203.0.113.7", at); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.KnownAddress(ctx, "Veteran", "203.0.113.7", at); err != nil || !ok {
+		t.Errorf("KnownAddress after upgrade = %v, %v", ok, err)
+	}
+	if err := s.SetAccountProtection(ctx, "veteran", at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveBan(ctx, store.Ban{Prefix: "203.0.113.0/24"}); err != nil {
+		t.Fatal(err)
+	}
+	var problems int
+	if err := s.db.QueryRow(`SELECT COUNT(*) FROM pragma_foreign_key_check`).Scan(&problems); err != nil || problems != 0 {
+		t.Errorf("foreign key check: %d problems, %v", problems, err)
 	}
 }

@@ -8,7 +8,9 @@
 //
 // Every change to users, groups, shares or grants also increases a counter
 // in the same transaction (see Store.Generation), so a running server learns
-// of a change made by another process with one cheap read.
+// of a change made by another process with one cheap read. Bans have a
+// counter of their own (see Store.BansVersion): a new ban is not a change of
+// rights and must not make the server reload accounts.
 //
 // User, group and share names are unique without regard to case: "Alice"
 // and "alice" cannot both exist, and every lookup by name ignores case. Folding is Unicode-aware

@@ -31,6 +31,27 @@ func (s *Store) change(ctx context.Context, fn func(tx *sql.Tx) error) (err erro
 	return nil
 }
 
+// write runs fn in one write transaction (BEGIN IMMEDIATE, see dsn) without
+// touching the generation: for state that is not a change of rights.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return mapErr(err)
+	}
+	return nil
+}
+
 // view runs fn in a read transaction, so that a user and its rules and
 // groups come from one snapshot. ReadOnly makes the driver issue a plain
 // (deferred) BEGIN instead of BEGIN IMMEDIATE: in WAL mode such a reader
