@@ -38,6 +38,9 @@ const (
 	// the attempt (account under attack and an unknown address, or a
 	// honeypot name).
 	ReasonAccountProtected
+	// ReasonAccessDenied: the account's network or time rules refuse the
+	// attempt; the password was not checked.
+	ReasonAccessDenied
 )
 
 // String returns a stable token for logs and tools.
@@ -61,6 +64,8 @@ func (r Reason) String() string {
 		return "password_expired"
 	case ReasonAccountProtected:
 		return "account_protected"
+	case ReasonAccessDenied:
+		return "access_denied"
 	}
 	return fmt.Sprintf("reason(%d)", int(r))
 }
@@ -70,6 +75,9 @@ func (r Reason) String() string {
 type FailureError struct {
 	Reason Reason
 	User   string
+	// Explain, for ReasonAccessDenied, says why in words a client may be
+	// shown when the server is configured to explain refusals.
+	Explain string
 }
 
 func (e *FailureError) Error() string {

@@ -55,6 +55,12 @@ type Pipeline struct {
 	RefuseExpired bool
 	// Guard lets an attack detector take part; nil means none.
 	Guard Guard
+	// Access decides whether u may log in from where and when a comes,
+	// before the password is checked: credentials cannot be confirmed
+	// from outside the allowed networks and hours. reason goes to the log;
+	// explain is for clients of servers that choose helpful replies. Nil
+	// allows everything.
+	Access func(ctx context.Context, u *user.User, a Attempt) (ok bool, reason, explain string)
 }
 
 // Guard is the attack detector's part in logins.
@@ -98,6 +104,18 @@ func (p *Pipeline) Login(ctx context.Context, a Attempt) (*user.User, error) {
 	if err != nil {
 		log.Error("login: user store failed", "err", err)
 		return nil, p.fail(ctx, log, a, ReasonStoreError)
+	}
+
+	if p.Access != nil {
+		if ok, reason, explain := p.Access(ctx, u, a); !ok {
+			// Same hashing cost as any other attempt; the password itself
+			// is never looked at.
+			p.Hasher.DummyVerify(a.Password)
+			log.Warn("login refused by access rules", "reason", reason)
+			err := p.fail(ctx, log, a, ReasonAccessDenied)
+			err.(*FailureError).Explain = explain
+			return nil, err
+		}
 	}
 
 	// The password is checked even for accounts that will be refused, so

@@ -19,6 +19,8 @@ type SessionInfo struct {
 	TLS bool
 	// Started is when the connection was accepted, by Server.Now.
 	Started time.Time
+	// Transferring says a data transfer is running.
+	Transferring bool
 }
 
 // Sessions lists the open control connections, oldest first.
@@ -27,7 +29,7 @@ func (srv *Server) Sessions() []SessionInfo {
 	out := make([]SessionInfo, 0, len(list))
 	for _, s := range list {
 		s.mu.Lock()
-		info := SessionInfo{ID: s.id, Remote: s.remote, User: s.user, TLS: s.tlsOn, Started: s.opened}
+		info := SessionInfo{ID: s.id, Remote: s.remote, User: s.user, TLS: s.tlsOn, Started: s.opened, Transferring: s.xfer != nil}
 		ended := s.ended
 		s.mu.Unlock()
 		if !ended {
@@ -46,6 +48,15 @@ func (srv *Server) Sessions() []SessionInfo {
 // match is called without any lock held. It returns how many sessions it
 // closed, once each has been closed.
 func (srv *Server) CloseSessions(match func(remote netip.AddrPort, user string) bool, reason string) int {
+	return srv.closeMatching(func(s *session, user string) bool { return match(s.remote, user) }, reason)
+}
+
+// CloseSession closes the session with the given ID like CloseSessions.
+func (srv *Server) CloseSession(id, reason string) bool {
+	return srv.closeMatching(func(s *session, _ string) bool { return s.id == id }, reason) > 0
+}
+
+func (srv *Server) closeMatching(match func(s *session, user string) bool, reason string) int {
 	text := oneLine(reason, "Service not available, closing control connection")
 	var (
 		n  atomic.Int64
@@ -55,7 +66,7 @@ func (srv *Server) CloseSessions(match func(remote netip.AddrPort, user string) 
 		s.mu.Lock()
 		user, ended := s.user, s.ended
 		s.mu.Unlock()
-		if ended || !match(s.remote, user) {
+		if ended || !match(s, user) {
 			continue
 		}
 		// Each in its own goroutine: a client that does not read its

@@ -15,12 +15,12 @@ import (
 
 func lowerName(s string) string { return strings.ToLower(s) }
 
-// access is one logged-in user's current rights, as all of their sessions
+// userAccess is one logged-in user's current rights, as all of their sessions
 // see them. Every file operation asks for the policy; a cheap read of the
 // store's generation tells whether an administrator changed anything since
 // the last look, and only then is the policy rebuilt. So changes made with
 // the CLI, even from another process, apply at the next command.
-type access struct {
+type userAccess struct {
 	store  store.Store
 	logger *slog.Logger
 	name   string
@@ -33,8 +33,8 @@ type access struct {
 	up, down *rate.Limiter
 }
 
-func newAccess(st store.Store, logger *slog.Logger, u *user.User) *access {
-	a := &access{
+func newAccess(st store.Store, logger *slog.Logger, u *user.User) *userAccess {
+	a := &userAccess{
 		store:  st,
 		logger: logger,
 		name:   u.Name,
@@ -47,7 +47,7 @@ func newAccess(st store.Store, logger *slog.Logger, u *user.User) *access {
 }
 
 // Policy returns the user's current policy; it satisfies vfs.Options.Policy.
-func (a *access) Policy() *user.Policy {
+func (a *userAccess) Policy() *user.Policy {
 	a.refresh(context.Background())
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -55,13 +55,13 @@ func (a *access) Policy() *user.Policy {
 }
 
 // User returns the account as last loaded.
-func (a *access) User() *user.User {
+func (a *userAccess) User() *user.User {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.user
 }
 
-func (a *access) refresh(ctx context.Context) {
+func (a *userAccess) refresh(ctx context.Context) {
 	gen, err := a.store.Generation(ctx)
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -141,7 +141,7 @@ func setRate(l *rate.Limiter, bps int64) {
 }
 
 // meter returns the usage meter for the home (share "") or a mounted share.
-func (a *access) meter(book *usageBook, home string) func(share string) vfs.Meter {
+func (a *userAccess) meter(book *usageBook, home string) func(share string) vfs.Meter {
 	return func(share string) vfs.Meter {
 		ctx := context.Background()
 		if share == "" {
@@ -171,7 +171,7 @@ func (a *access) meter(book *usageBook, home string) func(share string) vfs.Mete
 }
 
 // mountOf finds the current mount of a share.
-func (a *access) mountOf(share string) (user.Mount, bool) {
+func (a *userAccess) mountOf(share string) (user.Mount, bool) {
 	for _, m := range a.Policy().Mounts() {
 		if strings.EqualFold(m.Share, share) {
 			return m, true

@@ -26,7 +26,7 @@ type authenticator struct {
 	sessions sessionCounter
 
 	mu       sync.Mutex
-	accesses map[string]*access
+	accesses map[string]*userAccess
 }
 
 func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.LoginResult, error) {
@@ -42,6 +42,11 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 		var fe *auth.FailureError
 		if errors.As(err, &fe) {
 			reason = fe.Reason.String()
+			if fe.Explain != "" && a.cfg.Access.ExplainDenials {
+				// The site chose helpful replies over not confirming
+				// credentials: say why (RFC 959 §4.2.2: 530).
+				return nil, &explainedFailure{reason: reason, text: "Login refused: " + fe.Explain}
+			}
 		}
 		return nil, &ftp.LoginFailure{Reason: reason}
 	}
@@ -122,7 +127,7 @@ func (a *authenticator) changePassword(info ftp.LoginInfo, name string) func(ctx
 
 // accessFor returns the shared access object of a user, so that all their
 // sessions share one bandwidth budget and see rights changes together.
-func (a *authenticator) accessFor(u *user.User) *access {
+func (a *authenticator) accessFor(u *user.User) *userAccess {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	key := lowerName(u.Name)

@@ -4,14 +4,18 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/bulwark-ftp/bulwark/internal/access"
 	"github.com/bulwark-ftp/bulwark/internal/defender"
 )
 
 // gate is the first thing a connection meets, before TLS or any reply:
-// bans and blocklist, then the total and per-address connection caps. It is
+// the server's IP rules, bans and blocklist, then the total and
+// per-address connection caps. It is
 // all in memory and cheap, so that a flood from banned addresses costs the
 // server next to nothing.
 type gate struct {
+	// serverIP holds the server-level allow and deny lists.
+	serverIP access.IPRules
 	def      *defender.Defender
 	reply    string
 	maxAll   int
@@ -29,6 +33,9 @@ func newGate(def *defender.Defender, reply string, maxAll, maxPerIP int, onLimit
 
 func (g *gate) Admit(remote netip.AddrPort) (bool, string) {
 	addr := remote.Addr().Unmap()
+	if !serverIPAllowed(g.serverIP, addr) {
+		return false, g.reply
+	}
 	if g.def != nil {
 		if _, banned := g.def.Banned(addr); banned {
 			return false, g.reply

@@ -66,7 +66,7 @@ func (g *guard) Failed(a auth.Attempt, r auth.Reason) {
 	switch r {
 	case auth.ReasonUnknownUser, auth.ReasonInvalidName:
 		g.record(addr, defender.EventUnknownUser, a.User)
-	case auth.ReasonBadPassword, auth.ReasonDisabled, auth.ReasonAccountProtected:
+	case auth.ReasonBadPassword, auth.ReasonDisabled, auth.ReasonAccountProtected, auth.ReasonAccessDenied:
 		g.record(addr, defender.EventBadPassword, a.User)
 		if r == auth.ReasonBadPassword {
 			g.accountFailure(a.User, addr)

@@ -149,7 +149,7 @@ func TestAccountValidUntil(t *testing.T) {
 	e.start(t)
 	err := dial(t, e.explicit(), false).Login("temp", "Temp-Pass-42x")
 	wantCode(t, "expired account", err, 530, "Login incorrect")
-	if !strings.Contains(e.logs.String(), "reason=account_expired") {
+	if !strings.Contains(e.logs.String(), "reason=access_denied") || !strings.Contains(e.logs.String(), "expired at") {
 		t.Error("the log does not give the true reason")
 	}
 }

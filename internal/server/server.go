@@ -37,6 +37,9 @@ type Server struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 
+	rules    *accessRules
+	enforcer *enforcer
+
 	// defender is nil when defender.enabled is false.
 	defender    *defender.Defender
 	bansVersion int64
@@ -46,13 +49,26 @@ type Server struct {
 	wg        sync.WaitGroup
 }
 
+// Option adjusts a Server being built by New.
+type Option func(*Server)
+
+// WithClock makes every rule that depends on time (password aging, access
+// windows, bans) read now instead of the system clock; tests use it to
+// move time without waiting.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
+}
+
 // New builds a server from a validated configuration. It loads or creates
 // the TLS certificate but binds nothing; call Start.
-func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, error) {
+func New(cfg *config.Config, st store.Store, logger *slog.Logger, opts ...Option) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, store: st, logger: logger, now: time.Now, stop: make(chan struct{}), bansVersion: -1}
+	for _, o := range opts {
+		o(s)
+	}
 
 	reloader, err := certs.NewReloader(cfg.TLSDir(), cfg.TLS.CertFile, cfg.TLS.KeyFile, s.now)
 	if err != nil {
@@ -77,6 +93,18 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, erro
 		Policy:        userPolicy(st, basePolicy),
 		RefuseExpired: cfg.PasswordPolicy.RefuseExpired(),
 	}
+	zone, err := cfg.Access.Location()
+	if err != nil {
+		return nil, err
+	}
+	serverLevel, err := cfg.Access.ServerLevel()
+	if err != nil {
+		return nil, err
+	}
+	s.rules = &accessRules{store: st, server: serverLevel, zone: zone, now: s.now}
+	pipeline.Access = s.rules.check
+	s.enforcer = &enforcer{srv: s, rules: s.rules, grace: cfg.Access.GracePeriod.Duration, refusedSince: map[string]time.Time{}}
+
 	var g *guard
 	if cfg.Defender.Enabled {
 		dcfg, err := cfg.Defender.Build()
@@ -90,7 +118,7 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, erro
 	}
 	s.usage = newUsageBook(st, logger)
 	s.auth = &authenticator{pipeline: pipeline, cfg: cfg, logger: logger, store: st,
-		usage: s.usage, accesses: map[string]*access{}}
+		usage: s.usage, accesses: map[string]*userAccess{}}
 	low, high := cfg.PassiveRange()
 	s.engine = &ftp.Server{
 		Auth:               s.auth,
@@ -114,8 +142,10 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger) (*Server, erro
 		s.engine.Events = g.event
 		onLimit = func(a netip.Addr) { g.record(a, defender.EventConnLimit, "") }
 	}
-	s.engine.Gate = newGate(s.defender, cfg.Defender.RefuseReply,
+	gt := newGate(s.defender, cfg.Defender.RefuseReply,
 		cfg.Defender.MaxConnections, cfg.Defender.MaxConnectionsPerIP, onLimit)
+	gt.serverIP = serverLevel.IP
+	s.engine.Gate = gt
 	if addr := cfg.Passive.PublicAddress; addr != "" {
 		ip, err := resolvePublic(addr)
 		if err != nil {
@@ -200,6 +230,11 @@ func (s *Server) Start() error {
 	go func() {
 		defer s.wg.Done()
 		s.flushUsageLoop()
+	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.enforcer.loop()
 	}()
 	return nil
 }

@@ -34,6 +34,7 @@ type env struct {
 	srv    *server.Server
 	hasher *password.Hasher
 	logs   *syncBuffer
+	opts   []server.Option
 }
 
 type syncBuffer struct {
@@ -85,7 +86,7 @@ func newEnv(t testing.TB, edit ...func(*config.Config)) *env {
 func (e *env) start(t testing.TB) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(e.cfg, e.store, logger)
+	srv, err := server.New(e.cfg, e.store, logger, e.opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,3 +57,15 @@ type publicError struct {
 func (e *publicError) Error() string { return e.text }
 func (e *publicError) FTPCode() int  { return e.code }
 func (e *publicError) Reply() string { return e.text }
+
+// explainedFailure is a failed login whose reason the client is told,
+// when access.explain_denials is on.
+type explainedFailure struct {
+	reason string
+	text   string
+}
+
+func (e *explainedFailure) Error() string { return "login refused: " + e.reason }
+func (e *explainedFailure) FTPCode() int  { return 530 }
+func (e *explainedFailure) Reply() string { return e.text }
+func (e *explainedFailure) Unwrap() error { return ftp.ErrLoginFailed }

@@ -11,8 +11,10 @@ type Group struct {
 	Comment string
 	// PasswordRules override the server's password policy for members.
 	PasswordRules PasswordRules
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Access restricts where from and when members may log in.
+	Access    AccessRules
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Limits bound what a user, or a grantee inside a share, may store. Zero

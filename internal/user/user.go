@@ -57,6 +57,33 @@ type User struct {
 	// ValidUntil, when not zero, is the end of the account's validity:
 	// logins after it are refused.
 	ValidUntil time.Time
+	// ValidFrom, when not zero, is the start of the account's validity:
+	// logins before it are refused.
+	ValidFrom time.Time
+
+	// Access holds the user's own network and time rules.
+	Access AccessRules
+}
+
+// AccessRules restrict where from and when an account (or every member of a
+// group) may log in. Empty lists mean no restriction at that level.
+type AccessRules struct {
+	// AllowIPs and DenyIPs hold addresses or CIDRs in text form
+	// ("203.0.113.0/24", "2001:db8::1"). Deny wins over allow; an empty
+	// allow list allows any address.
+	AllowIPs []string
+	DenyIPs  []string
+	// Schedule holds weekly windows such as "Mon-Fri 06:00-18:00"; empty
+	// means any time.
+	Schedule []string
+	// TimeZone is an IANA zone name for the schedule ("America/New_York");
+	// empty means the server's zone.
+	TimeZone string
+}
+
+// IsZero reports whether no rule is set.
+func (r AccessRules) IsZero() bool {
+	return len(r.AllowIPs) == 0 && len(r.DenyIPs) == 0 && len(r.Schedule) == 0 && r.TimeZone == ""
 }
 
 // MaxNameLen bounds user names.

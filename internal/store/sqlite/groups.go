@@ -10,7 +10,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
-const groupColumns = `id, name, comment, created_at, updated_at, password_rules`
+const groupColumns = `id, name, comment, created_at, updated_at, password_rules, time_zone`
 
 // checkGroup validates g and returns its rules cleaned and sorted, and its
 // password rules encoded for the password_rules column.
@@ -24,6 +24,9 @@ func checkGroup(g *user.Group) (user.Rules, string, error) {
 	}
 	pw, err := encodePasswordRules(g.PasswordRules)
 	if err != nil {
+		return nil, "", fmt.Errorf("group %q: %w", g.Name, err)
+	}
+	if err := checkAccess(g.Access); err != nil {
 		return nil, "", fmt.Errorf("group %q: %w", g.Name, err)
 	}
 	return perms, pw, nil
@@ -54,9 +57,9 @@ func decodePasswordRules(s string) (user.PasswordRules, error) {
 	return r, nil
 }
 
-// CreateGroup inserts g with its rules and sets its ID, CreatedAt and
-// UpdatedAt. Names follow the rules of user names, and are unique ignoring
-// case (store.ErrExists).
+// CreateGroup inserts g with its rules and access rules (see access.go for
+// what is checked) and sets its ID, CreatedAt and UpdatedAt. Names follow
+// the rules of user names, and are unique ignoring case (store.ErrExists).
 func (s *Store) CreateGroup(ctx context.Context, g *user.Group) error {
 	perms, pw, err := checkGroup(g)
 	if err != nil {
@@ -65,15 +68,20 @@ func (s *Store) CreateGroup(ctx context.Context, g *user.Group) error {
 	now := time.Now().UTC()
 	var id int64
 	err = s.change(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO groups (name, name_key, comment, created_at, updated_at, password_rules)
-			VALUES (?, ?, ?, ?, ?, ?)`, g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), now.UnixNano(), pw)
+		res, err := tx.ExecContext(ctx, `INSERT INTO groups
+			(name, name_key, comment, created_at, updated_at, password_rules, time_zone)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), now.UnixNano(), pw, g.Access.TimeZone)
 		if err != nil {
 			return mapErr(err)
 		}
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		return replaceRules(ctx, tx, groupRules, id, perms)
+		if err := replaceRules(ctx, tx, groupRules, id, perms); err != nil {
+			return err
+		}
+		return replaceAccess(ctx, tx, groupAccess, id, g.Access)
 	})
 	if err != nil {
 		return fmt.Errorf("create group %q: %w", g.Name, err)
@@ -91,9 +99,7 @@ func (s *Store) GetGroup(ctx context.Context, name string) (*user.Group, error) 
 		if err != nil {
 			return mapErr(err)
 		}
-		perms, err := loadRules(ctx, tx, groupRules, g.ID)
-		g.Perms = perms[g.ID]
-		return err
+		return loadGroupLinks(ctx, tx, []*user.Group{g}, g.ID)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get group %q: %w", name, err)
@@ -101,8 +107,9 @@ func (s *Store) GetGroup(ctx context.Context, name string) (*user.Group, error) 
 	return g, nil
 }
 
-// UpdateGroup stores the name, comment, rules and password rules of g,
-// found by g.ID, and sets UpdatedAt. Renaming keeps memberships and grants.
+// UpdateGroup stores the name, comment, rules, password rules and access
+// rules of g, found by g.ID, and sets UpdatedAt. The access lists replace
+// the stored ones. Renaming keeps memberships and grants.
 func (s *Store) UpdateGroup(ctx context.Context, g *user.Group) error {
 	perms, pw, err := checkGroup(g)
 	if err != nil {
@@ -111,11 +118,15 @@ func (s *Store) UpdateGroup(ctx context.Context, g *user.Group) error {
 	now := time.Now().UTC()
 	err = s.change(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE groups SET name = ?, name_key = ?, comment = ?, updated_at = ?,
-			password_rules = ? WHERE id = ?`, g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), pw, g.ID)
+			password_rules = ?, time_zone = ? WHERE id = ?`,
+			g.Name, nameKey(g.Name), g.Comment, now.UnixNano(), pw, g.Access.TimeZone, g.ID)
 		if err := oneRow(res, err); err != nil {
 			return err
 		}
-		return replaceRules(ctx, tx, groupRules, g.ID, perms)
+		if err := replaceRules(ctx, tx, groupRules, g.ID, perms); err != nil {
+			return err
+		}
+		return replaceAccess(ctx, tx, groupAccess, g.ID, g.Access)
 	})
 	if err != nil {
 		return fmt.Errorf("update group %d (%q): %w", g.ID, g.Name, err)
@@ -124,7 +135,8 @@ func (s *Store) UpdateGroup(ctx context.Context, g *user.Group) error {
 	return nil
 }
 
-// DeleteGroup removes a group with its rules, memberships and grants.
+// DeleteGroup removes a group with its rules, access rules, memberships and
+// grants.
 func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 	err := s.change(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE name_key = ?`, nameKey(name))
@@ -156,11 +168,7 @@ func (s *Store) ListGroups(ctx context.Context) ([]*user.Group, error) {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		perms, err := loadRules(ctx, tx, groupRules, 0)
-		for _, g := range out {
-			g.Perms = perms[g.ID]
-		}
-		return err
+		return loadGroupLinks(ctx, tx, out, 0)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
@@ -204,7 +212,7 @@ func scanGroup(sc scanner) (*user.Group, error) {
 		created, updated int64
 		pw               string
 	)
-	if err := sc.Scan(&g.ID, &g.Name, &g.Comment, &created, &updated, &pw); err != nil {
+	if err := sc.Scan(&g.ID, &g.Name, &g.Comment, &created, &updated, &pw, &g.Access.TimeZone); err != nil {
 		return nil, err
 	}
 	g.CreatedAt, g.UpdatedAt = fromNanos(created), fromNanos(updated)
@@ -214,4 +222,22 @@ func scanGroup(sc scanner) (*user.Group, error) {
 	}
 	g.PasswordRules = rules
 	return &g, nil
+}
+
+// loadGroupLinks fills in the rules and access rule lists of groups: of
+// every group when id is 0, else of the one group id.
+func loadGroupLinks(ctx context.Context, tx *sql.Tx, groups []*user.Group, id int64) error {
+	perms, err := loadRules(ctx, tx, groupRules, id)
+	if err != nil {
+		return err
+	}
+	access, err := loadAccess(ctx, tx, groupAccess, id)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		g.Perms = perms[g.ID]
+		g.Access = withZone(access[g.ID], g.Access.TimeZone)
+	}
+	return nil
 }

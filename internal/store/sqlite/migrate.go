@@ -177,6 +177,34 @@ var migrations = []string{
 		user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
 		until   INTEGER NOT NULL
 	) STRICT;`,
+
+	// 5: validity start and access rules. valid_from is NULL when the
+	// account is valid from its creation. time_zone is the zone of the
+	// owner's schedule, '' for the server's. user_access and group_access
+	// hold one row per entry of the owner's allow list, deny list or
+	// schedule (kind 'window'); position keeps each list in the order it
+	// was given. The values are stored as text and checked by the callers
+	// (see access.go). Existing users and groups get no rules, which is
+	// what they had: no restriction.
+	`ALTER TABLE users  ADD COLUMN valid_from INTEGER;
+	ALTER TABLE users  ADD COLUMN time_zone  TEXT NOT NULL DEFAULT '';
+	ALTER TABLE groups ADD COLUMN time_zone  TEXT NOT NULL DEFAULT '';
+
+	CREATE TABLE user_access (
+		user_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+		kind     TEXT    NOT NULL CHECK (kind IN ('allow', 'deny', 'window')),
+		position INTEGER NOT NULL CHECK (position >= 0),
+		value    TEXT    NOT NULL CHECK (value <> ''),
+		PRIMARY KEY (user_id, kind, position)
+	) STRICT;
+
+	CREATE TABLE group_access (
+		group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+		kind     TEXT    NOT NULL CHECK (kind IN ('allow', 'deny', 'window')),
+		position INTEGER NOT NULL CHECK (position >= 0),
+		value    TEXT    NOT NULL CHECK (value <> ''),
+		PRIMARY KEY (group_id, kind, position)
+	) STRICT;`,
 }
 
 // migrate applies every migration newer than the database's version, each

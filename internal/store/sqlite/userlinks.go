@@ -34,10 +34,13 @@ func checkUser(u *user.User) (user.Rules, []string, error) {
 	for _, t := range []struct {
 		what string
 		at   time.Time
-	}{{"last login", u.LastLogin}, {"password change time", u.PasswordChangedAt}, {"valid until", u.ValidUntil}} {
+	}{{"last login", u.LastLogin}, {"password change time", u.PasswordChangedAt}, {"valid until", u.ValidUntil}, {"valid from", u.ValidFrom}} {
 		if err := checkTime(t.what, t.at); err != nil {
 			return nil, nil, fmt.Errorf("user %q: %w", u.Name, err)
 		}
+	}
+	if err := checkAccess(u.Access); err != nil {
+		return nil, nil, fmt.Errorf("user %q: %w", u.Name, err)
 	}
 	seen := map[string]bool{}
 	var groups []string
@@ -69,10 +72,14 @@ func setGroups(ctx context.Context, tx *sql.Tx, id int64, groups []string) error
 	return nil
 }
 
-// loadUserLinks fills in the rules and groups of users: of every user when
-// id is 0, else of the one user id.
+// loadUserLinks fills in the rules, access rule lists and groups of users:
+// of every user when id is 0, else of the one user id.
 func loadUserLinks(ctx context.Context, tx *sql.Tx, users []*user.User, id int64) error {
 	perms, err := loadRules(ctx, tx, userRules, id)
+	if err != nil {
+		return err
+	}
+	access, err := loadAccess(ctx, tx, userAccess, id)
 	if err != nil {
 		return err
 	}
@@ -103,6 +110,7 @@ func loadUserLinks(ctx context.Context, tx *sql.Tx, users []*user.User, id int64
 	}
 	for _, u := range users {
 		u.Perms, u.Groups = perms[u.ID], groups[u.ID]
+		u.Access = withZone(access[u.ID], u.Access.TimeZone)
 	}
 	return nil
 }

@@ -27,11 +27,12 @@ var _ store.Store = (*Store)(nil)
 
 const userColumns = `id, name, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login,
 	max_bytes, max_files, max_file_size, max_sessions, upload_rate, download_rate,
-	password_changed_at, must_change_password, aging_exempt, valid_until`
+	password_changed_at, must_change_password, aging_exempt, valid_until, valid_from, time_zone`
 
-// CreateUser inserts u with its rules, groups and limits, and sets its ID,
-// CreatedAt and UpdatedAt, and PasswordChangedAt when it is zero (to the
-// creation time). The name must pass user.ValidateName. Returns
+// CreateUser inserts u with its rules, groups, limits and access rules
+// (lists kept in the order given; see access.go for what is checked), and
+// sets its ID, CreatedAt and UpdatedAt, and PasswordChangedAt when it is
+// zero (to the creation time). The name must pass user.ValidateName. Returns
 // store.ErrExists if the name is taken in any letter case, and an error
 // wrapping store.ErrNotFound if one of u.Groups does not exist.
 func (s *Store) CreateUser(ctx context.Context, u *user.User) error {
@@ -49,12 +50,13 @@ func (s *Store) CreateUser(ctx context.Context, u *user.User) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO users
 			(name, name_key, password_hash, home, disabled, require_tls, comment, created_at, updated_at, last_login,
 			 max_bytes, max_files, max_file_size, max_sessions, upload_rate, download_rate,
-			 password_changed_at, must_change_password, aging_exempt, valid_until)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			 password_changed_at, must_change_password, aging_exempt, valid_until, valid_from, time_zone)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS, u.Comment,
 			now.UnixNano(), now.UnixNano(), nullTime(u.LastLogin),
 			u.Limits.MaxBytes, u.Limits.MaxFiles, u.Limits.MaxFileSize, u.MaxSessions, u.UploadRate, u.DownloadRate,
-			changed.UnixNano(), u.MustChangePassword, u.AgingExempt, nullTime(u.ValidUntil))
+			changed.UnixNano(), u.MustChangePassword, u.AgingExempt, nullTime(u.ValidUntil),
+			nullTime(u.ValidFrom), u.Access.TimeZone)
 		if err != nil {
 			return mapErr(err)
 		}
@@ -62,6 +64,9 @@ func (s *Store) CreateUser(ctx context.Context, u *user.User) error {
 			return err
 		}
 		if err := replaceRules(ctx, tx, userRules, id, perms); err != nil {
+			return err
+		}
+		if err := replaceAccess(ctx, tx, userAccess, id, u.Access); err != nil {
 			return err
 		}
 		return setGroups(ctx, tx, id, groups)
@@ -99,7 +104,8 @@ func (s *Store) GetUser(ctx context.Context, name string) (*user.User, error) {
 // silently restart the password's age. The recorded usage follows a rename,
 // and is forgotten when the home changes (it no longer describes the home).
 // The password history is left alone: SetPassword is the way to change a
-// password so that it counts as a change.
+// password so that it counts as a change. The access lists replace the
+// stored ones.
 func (s *Store) UpdateUser(ctx context.Context, u *user.User) error {
 	perms, groups, err := checkUser(u)
 	if err != nil {
@@ -116,16 +122,21 @@ func (s *Store) UpdateUser(ctx context.Context, u *user.User) error {
 			name = ?, name_key = ?, password_hash = ?, home = ?, disabled = ?, require_tls = ?,
 			comment = ?, updated_at = ?, last_login = ?,
 			max_bytes = ?, max_files = ?, max_file_size = ?, max_sessions = ?, upload_rate = ?, download_rate = ?,
-			password_changed_at = ?, must_change_password = ?, aging_exempt = ?, valid_until = ?
+			password_changed_at = ?, must_change_password = ?, aging_exempt = ?, valid_until = ?,
+			valid_from = ?, time_zone = ?
 			WHERE id = ?`,
 			u.Name, nameKey(u.Name), u.PasswordHash, u.Home, u.Disabled, u.RequireTLS,
 			u.Comment, now.UnixNano(), nullTime(u.LastLogin),
 			u.Limits.MaxBytes, u.Limits.MaxFiles, u.Limits.MaxFileSize, u.MaxSessions, u.UploadRate, u.DownloadRate,
 			nullTime(u.PasswordChangedAt), u.MustChangePassword, u.AgingExempt, nullTime(u.ValidUntil),
+			nullTime(u.ValidFrom), u.Access.TimeZone,
 			u.ID); err != nil {
 			return mapErr(err)
 		}
 		if err := replaceRules(ctx, tx, userRules, u.ID, perms); err != nil {
+			return err
+		}
+		if err := replaceAccess(ctx, tx, userAccess, u.ID, u.Access); err != nil {
 			return err
 		}
 		if err := setGroups(ctx, tx, u.ID, groups); err != nil {
@@ -227,12 +238,13 @@ func scanUser(sc scanner) (*user.User, error) {
 		u                                      user.User
 		created, updated                       int64
 		lastLogin, changed, validUntil         sql.NullInt64
+		validFrom                              sql.NullInt64
 		disabled, required, mustChange, exempt bool
 	)
 	if err := sc.Scan(&u.ID, &u.Name, &u.PasswordHash, &u.Home, &disabled, &required, &u.Comment,
 		&created, &updated, &lastLogin,
 		&u.Limits.MaxBytes, &u.Limits.MaxFiles, &u.Limits.MaxFileSize, &u.MaxSessions, &u.UploadRate, &u.DownloadRate,
-		&changed, &mustChange, &exempt, &validUntil); err != nil {
+		&changed, &mustChange, &exempt, &validUntil, &validFrom, &u.Access.TimeZone); err != nil {
 		return nil, err
 	}
 	u.Disabled, u.RequireTLS = disabled, required
@@ -242,6 +254,7 @@ func scanUser(sc scanner) (*user.User, error) {
 	u.LastLogin = fromNull(lastLogin)
 	u.PasswordChangedAt = fromNull(changed)
 	u.ValidUntil = fromNull(validUntil)
+	u.ValidFrom = fromNull(validFrom)
 	return &u, nil
 }
 
