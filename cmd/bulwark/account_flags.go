@@ -15,6 +15,7 @@ import (
 type accountFlags struct {
 	agingExempt bool
 	validUntil  string
+	validFrom   string
 	mustChange  bool
 	editing     bool
 }
@@ -23,6 +24,7 @@ func (af *accountFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.BoolVar(&af.agingExempt, "aging-exempt", false, "the password never expires, whatever the policy's max age (for machine accounts)")
 	f.StringVar(&af.validUntil, "valid-until", "", "refuse logins after `DATE` (YYYY-MM-DD, through 23:59:59 UTC of that day); never removes the limit")
+	f.StringVar(&af.validFrom, "valid-from", "", "refuse logins before `DATE` (YYYY-MM-DD, from 00:00:00 UTC of that day, or an RFC 3339 time); none removes the limit")
 }
 
 func (af *accountFlags) registerEditing(cmd *cobra.Command) {
@@ -35,6 +37,7 @@ func (af *accountFlags) registerEditing(cmd *cobra.Command) {
 type accountEdit struct {
 	agingExempt *bool
 	validUntil  *time.Time
+	validFrom   *time.Time
 	mustChange  *bool
 }
 
@@ -54,17 +57,33 @@ func (af *accountFlags) parse(cmd *cobra.Command) (accountEdit, error) {
 		}
 		e.validUntil = &t
 	}
+	if f.Changed("valid-from") {
+		t, err := parseValidFrom("--valid-from", af.validFrom)
+		if err != nil {
+			return e, err
+		}
+		e.validFrom = &t
+	}
 	return e, nil
 }
 
 func (e accountEdit) changes() bool {
-	return e.agingExempt != nil || e.validUntil != nil || e.mustChange != nil
+	return e.agingExempt != nil || e.validUntil != nil || e.validFrom != nil || e.mustChange != nil
 }
 
-func (e accountEdit) apply(u *user.User) {
+// apply changes u as e says. A validity that ends before it starts is
+// refused: no login could ever succeed.
+func (e accountEdit) apply(u *user.User) error {
+	from, until := u.ValidFrom, u.ValidUntil
+	setIf(&from, e.validFrom)
+	setIf(&until, e.validUntil)
+	if !from.IsZero() && !until.IsZero() && !from.Before(until) {
+		return usagef("user %q: valid from %s is not before valid until %s", u.Name, formatValidFrom(from), formatValidUntil(until))
+	}
+	u.ValidFrom, u.ValidUntil = from, until
 	setIf(&u.AgingExempt, e.agingExempt)
-	setIf(&u.ValidUntil, e.validUntil)
 	setIf(&u.MustChangePassword, e.mustChange)
+	return nil
 }
 
 // noteValidUntil warns when an account is given an end that has passed:

@@ -93,6 +93,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	var ec exitCode
+	if errors.As(err, &ec) {
+		return int(ec)
+	}
 	for line := range strings.SplitSeq(err.Error(), "\n") {
 		// An indented line continues a list under the line before it
 		// ("password refused:" and its reasons) and keeps its indent.
@@ -117,7 +121,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "bulwark",
 		Short:         "Bulwark is a secure FTP/FTPS server",
-		Long:          "Bulwark is a secure FTP/FTPS server. Run \"bulwark serve\" to start it, and \"bulwark user\", \"bulwark group\" and \"bulwark share\" to manage accounts, groups and shared folders, and \"bulwark ban\" for banned addresses.",
+		Long:          "Bulwark is a secure FTP/FTPS server. Run \"bulwark serve\" to start it, and \"bulwark user\", \"bulwark group\" and \"bulwark share\" to manage accounts, groups and shared folders, \"bulwark ban\" for banned addresses, and \"bulwark access check\" to test where from and when a user may log in.",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
@@ -131,7 +135,7 @@ func (a *app) rootCmd() *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configPath, "config", "", "configuration `FILE` (default: "+defaultConfigFile+" in the working directory if it exists, else built-in defaults)")
 	pf.StringVar(&a.dataDir, "data-dir", "", "data `DIR`, overriding data_dir of the configuration")
-	root.AddCommand(a.serveCmd(), a.userCmd(), a.groupCmd(), a.shareCmd(), a.banCmd(), a.configCmd(), a.versionCmd())
+	root.AddCommand(a.serveCmd(), a.userCmd(), a.groupCmd(), a.shareCmd(), a.banCmd(), a.accessCmd(), a.configCmd(), a.versionCmd())
 	return root
 }
 
@@ -141,6 +145,13 @@ type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+
+// exitCode ends a command with that code and no message: the command has
+// already said on standard output what there was to say (a refusal by
+// "access check").
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}

@@ -50,6 +50,7 @@ func (a *app) groupAddCmd() *cobra.Command {
 	var (
 		rf      ruleFlags
 		pf      passwordRuleFlags
+		acf     accessFlags
 		comment string
 	)
 	cmd := &cobra.Command{
@@ -58,7 +59,8 @@ func (a *app) groupAddCmd() *cobra.Command {
 		Long: "Create a group. Its --perm rules apply to every member; without --perm the\n" +
 			"group gives no rights of its own and serves to grant shared folders.\n" +
 			"--password-rule makes the password policy stricter (or looser) for members;\n" +
-			"see docs/passwords.md.",
+			"see docs/passwords.md. --allow-ip, --deny-ip, --schedule and --timezone\n" +
+			"restrict where from and when members may log in; see docs/access.md.",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			edit, err := rf.parse()
@@ -69,6 +71,14 @@ func (a *app) groupAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			accEdit, err := acf.parse(cmd)
+			if err != nil {
+				return err
+			}
+			var rules user.AccessRules
+			if err := accEdit.apply(&rules); err != nil {
+				return err
+			}
 			name := args[0]
 			if err := validateName("group", name); err != nil {
 				return err
@@ -76,7 +86,7 @@ func (a *app) groupAddCmd() *cobra.Command {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
 				perms, _ := edit.apply(nil)
-				g := &user.Group{Name: name, Perms: perms, Comment: comment, PasswordRules: pwRules}
+				g := &user.Group{Name: name, Perms: perms, Comment: comment, PasswordRules: pwRules, Access: rules}
 				if err := st.CreateGroup(ctx, g); err != nil {
 					if errors.Is(err, store.ErrExists) {
 						return fmt.Errorf("group %q: already exists", name)
@@ -90,6 +100,7 @@ func (a *app) groupAddCmd() *cobra.Command {
 	}
 	rf.register(cmd, false)
 	pf.register(cmd, false)
+	acf.register(cmd, false)
 	cmd.Flags().StringVar(&comment, "comment", "", "free `TEXT` for administrators")
 	return cmd
 }
@@ -98,23 +109,30 @@ func (a *app) groupSetCmd() *cobra.Command {
 	var (
 		rf      ruleFlags
 		pf      passwordRuleFlags
+		acf     accessFlags
 		comment string
 	)
 	cmd := &cobra.Command{
 		Use:   "set NAME",
-		Short: "Change a group's rules, password rules or comment",
-		Long: "Change a group's rules, password rules or comment. Rules change in this order:\n" +
-			"--clear-perms, then --unset-perm, then --perm; password rules in the order\n" +
-			"--clear-password-rules, then each --password-rule.",
+		Short: "Change a group's rules, password rules, access rules or comment",
+		Long: "Change a group's rules, password rules, access rules or comment. Rules change\n" +
+			"in this order: --clear-perms, then --unset-perm, then --perm; password rules in\n" +
+			"the order --clear-password-rules, then each --password-rule; access lists are\n" +
+			"cleared (--clear-allow-ip, --clear-deny-ip, --clear-schedule) before --allow-ip,\n" +
+			"--deny-ip and --schedule add to them.",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			edit, err := rf.parse()
 			if err != nil {
 				return err
 			}
+			accEdit, err := acf.parse(cmd)
+			if err != nil {
+				return err
+			}
 			commentSet := cmd.Flags().Changed("comment")
-			if !edit.changes() && !commentSet && !pf.changes() {
-				return usagef("nothing to change: give --perm, --unset-perm, --clear-perms, --password-rule, --clear-password-rules or --comment")
+			if !edit.changes() && !commentSet && !pf.changes() && !accEdit.changes() {
+				return usagef("nothing to change: give --perm, --unset-perm, --clear-perms, --password-rule, --clear-password-rules, --allow-ip, --deny-ip, --schedule, --timezone or --comment")
 			}
 			// Checked before the store is opened, so a typo costs nothing.
 			if _, err := pf.apply(user.PasswordRules{}); err != nil {
@@ -132,6 +150,9 @@ func (a *app) groupSetCmd() *cobra.Command {
 				if g.PasswordRules, err = pf.apply(g.PasswordRules); err != nil {
 					return err
 				}
+				if err := accEdit.apply(&g.Access); err != nil {
+					return fmt.Errorf("group %q: %w", g.Name, err)
+				}
 				if commentSet {
 					g.Comment = comment
 				}
@@ -145,6 +166,7 @@ func (a *app) groupSetCmd() *cobra.Command {
 	}
 	rf.register(cmd, true)
 	pf.register(cmd, true)
+	acf.register(cmd, true)
 	cmd.Flags().StringVar(&comment, "comment", "", "free `TEXT` for administrators")
 	return cmd
 }
@@ -249,7 +271,7 @@ func (a *app) groupShowCmd() *cobra.Command {
 		Args:  exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
+			return a.withStore(ctx, func(cfg *config.Config, st store.Store) error {
 				g, err := getGroup(ctx, st, args[0])
 				if err != nil {
 					return err
@@ -265,7 +287,7 @@ func (a *app) groupShowCmd() *cobra.Command {
 				if asJSON {
 					return writeJSON(a.stdout, toGroupShowJSON(g, members, grants))
 				}
-				return writeGroupText(a.stdout, g, members, grants)
+				return writeGroupText(a.stdout, g, members, grants, cfg.Access.TimeZone)
 			})
 		},
 	}

@@ -99,6 +99,8 @@ func (a *app) userAddCmd() *cobra.Command {
 			"login. The policy cannot judge an imported hash: add --must-change to have the\n" +
 			"user choose a new password at the first login.\n" +
 			"Without --perm the user gets full rights in their home: --perm /=all.\n" +
+			"--allow-ip, --deny-ip, --schedule and --timezone restrict where from and when\n" +
+			"the user may log in, --valid-from and --valid-until the dates (see docs/access.md).\n" +
 			"Names in defender.honeypot_users (root, admin, test...) are refused: the server\n" +
 			"bans whoever tries to log in with one.",
 		Args: exactArgs("NAME"),
@@ -157,7 +159,9 @@ func (a *app) userAdd(ctx context.Context, cmd *cobra.Command, u *user.User, edi
 		if len(edit.rules.set) == 0 {
 			u.Perms = defaultPerms()
 		}
-		acct.apply(u)
+		if err := acct.apply(u); err != nil {
+			return err
+		}
 		// The groups are known now, and with them the policy.
 		pol, err := userPolicy(ctx, cfg, st, u)
 		if err != nil {
@@ -239,7 +243,9 @@ func (a *app) userSetCmd() *cobra.Command {
 			"Rules change in this order: --clear-perms, then --unset-perm, then --perm.\n" +
 			"--perm /x=none keeps a rule that hides /x; --unset-perm /x removes the rule, so\n" +
 			"the rule above /x applies again. Groups change in the order --clear-groups,\n" +
-			"--remove-group, --add-group.",
+			"--remove-group, --add-group. Access lists change in the order --clear-allow-ip,\n" +
+			"--clear-deny-ip, --clear-schedule, then each --allow-ip, --deny-ip, --schedule\n" +
+			"adds; see docs/access.md.",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
@@ -252,7 +258,7 @@ func (a *app) userSetCmd() *cobra.Command {
 				return err
 			}
 			if !f.Changed("home") && !f.Changed("require-tls") && !f.Changed("comment") && !edit.changes() && !acct.changes() {
-				return usagef("nothing to change: give --home, --require-tls, --comment, --perm, --add-group, a limit, --must-change... (see --help)")
+				return usagef("nothing to change: give --home, --require-tls, --comment, --perm, --add-group, a limit, --must-change, --allow-ip, --schedule... (see --help)")
 			}
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
@@ -277,7 +283,9 @@ func (a *app) userSetCmd() *cobra.Command {
 				if err := edit.apply(ctx, st, u); err != nil {
 					return err
 				}
-				acct.apply(u)
+				if err := acct.apply(u); err != nil {
+					return err
+				}
 				if err := st.UpdateUser(ctx, u); err != nil {
 					return err
 				}

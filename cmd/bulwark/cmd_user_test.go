@@ -78,10 +78,10 @@ func TestUserLifecycle(t *testing.T) {
 	if len(list) != 2 || list[0]["name"] != "alice" || list[1]["name"] != "bob" {
 		t.Fatalf("list: %v", list)
 	}
-	wantKeys := []string{"aging_exempt", "comment", "created_at", "disabled", "download_rate", "groups", "home",
-		"last_login", "limits", "max_sessions", "must_change_password", "name", "password_algorithm",
-		"password_changed_at", "password_expires_at", "password_set", "perms", "require_tls", "updated_at",
-		"upload_rate", "valid_until"}
+	wantKeys := []string{"aging_exempt", "allow_ips", "comment", "created_at", "deny_ips", "disabled", "download_rate",
+		"groups", "home", "last_login", "limits", "max_sessions", "must_change_password", "name", "password_algorithm",
+		"password_changed_at", "password_expires_at", "password_set", "perms", "require_tls", "schedule", "timezone",
+		"updated_at", "upload_rate", "valid_from", "valid_until"}
 	var keys []string
 	for k := range list[0] {
 		keys = append(keys, k)

@@ -25,8 +25,9 @@ type groupJSON struct {
 	// PasswordRules has the keys of --password-rule; unset ones are left
 	// out.
 	PasswordRules user.PasswordRules `json:"password_rules"`
-	CreatedAt     time.Time          `json:"created_at"`
-	UpdatedAt     time.Time          `json:"updated_at"`
+	accessJSON
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // groupShowJSON is "group show --json": member names instead of a count,
@@ -38,15 +39,16 @@ type groupShowJSON struct {
 	Perms         []ruleJSON         `json:"perms"`
 	Grants        []grantJSON        `json:"grants"`
 	PasswordRules user.PasswordRules `json:"password_rules"`
-	CreatedAt     time.Time          `json:"created_at"`
-	UpdatedAt     time.Time          `json:"updated_at"`
+	accessJSON
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func writeGroupsJSON(w io.Writer, rows []groupRow) error {
 	out := make([]groupJSON, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, groupJSON{Name: r.g.Name, Comment: r.g.Comment, Members: r.members,
-			Perms: rulesJSON(r.g.Perms), PasswordRules: r.g.PasswordRules, CreatedAt: r.g.CreatedAt.UTC(), UpdatedAt: r.g.UpdatedAt.UTC()})
+			Perms: rulesJSON(r.g.Perms), PasswordRules: r.g.PasswordRules, accessJSON: toAccessJSON(r.g.Access), CreatedAt: r.g.CreatedAt.UTC(), UpdatedAt: r.g.UpdatedAt.UTC()})
 	}
 	return writeJSON(w, out)
 }
@@ -72,12 +74,15 @@ func toGroupShowJSON(g *user.Group, members []string, grants []user.Grant) group
 		Perms:         rulesJSON(g.Perms),
 		Grants:        grantsJSON(grants),
 		PasswordRules: g.PasswordRules,
+		accessJSON:    toAccessJSON(g.Access),
 		CreatedAt:     g.CreatedAt.UTC(),
 		UpdatedAt:     g.UpdatedAt.UTC(),
 	}
 }
 
-func writeGroupText(w io.Writer, g *user.Group, members []string, grants []user.Grant) error {
+// writeGroupText shows a group; serverZone is access.timezone, the zone of
+// a schedule without one.
+func writeGroupText(w io.Writer, g *user.Group, members []string, grants []user.Grant, serverZone string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	fmt.Fprintf(tw, "name:\t%s\n", g.Name)
 	fmt.Fprintf(tw, "comment:\t%s\n", g.Comment)
@@ -88,6 +93,7 @@ func writeGroupText(w io.Writer, g *user.Group, members []string, grants []user.
 		memberList = strconv.Itoa(len(members)) + ": " + memberList
 	}
 	fmt.Fprintf(tw, "members:\t%s\n", memberList)
+	writeAccessLines(tw, g.Access, serverZone)
 	if err := tw.Flush(); err != nil {
 		return err
 	}

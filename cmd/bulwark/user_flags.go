@@ -24,6 +24,7 @@ type userFlags struct {
 	maxSessions  string
 	uploadRate   string
 	downloadRate string
+	access       accessFlags
 }
 
 func (uf *userFlags) register(cmd *cobra.Command, editing bool) {
@@ -40,6 +41,7 @@ func (uf *userFlags) register(cmd *cobra.Command, editing bool) {
 	f.StringVar(&uf.maxSessions, "max-sessions", "", "at most `N` simultaneous sessions (0 = unlimited)")
 	f.StringVar(&uf.uploadRate, "upload-rate", "", "upload bandwidth of all the user's sessions together, `RATE` bytes per second (K, M, G suffixes: 5M; 0 = unlimited)")
 	f.StringVar(&uf.downloadRate, "download-rate", "", "download bandwidth of all the user's sessions together, `RATE` bytes per second (0 = unlimited)")
+	uf.access.register(cmd, editing)
 }
 
 // userEdit is the parsed form of userFlags; nil pointers were not given.
@@ -52,6 +54,7 @@ type userEdit struct {
 	maxSessions  *int64
 	uploadRate   *int64
 	downloadRate *int64
+	access       accessEdit
 }
 
 func (uf *userFlags) parse(cmd *cobra.Command) (userEdit, error) {
@@ -72,13 +75,17 @@ func (uf *userFlags) parse(cmd *cobra.Command) (userEdit, error) {
 	if e.uploadRate, err = optional(cmd, "upload-rate", uf.uploadRate, parseRate); err != nil {
 		return e, err
 	}
-	e.downloadRate, err = optional(cmd, "download-rate", uf.downloadRate, parseRate)
+	if e.downloadRate, err = optional(cmd, "download-rate", uf.downloadRate, parseRate); err != nil {
+		return e, err
+	}
+	e.access, err = uf.access.parse(cmd)
 	return e, err
 }
 
 func (e userEdit) changes() bool {
 	return e.rules.changes() || e.clearGroups || len(e.removeGroups) > 0 || len(e.addGroups) > 0 ||
-		e.limits.changes() || e.maxSessions != nil || e.uploadRate != nil || e.downloadRate != nil
+		e.limits.changes() || e.maxSessions != nil || e.uploadRate != nil || e.downloadRate != nil ||
+		e.access.changes()
 }
 
 // apply changes u as e says. Groups to add must exist; they are stored
@@ -87,6 +94,9 @@ func (e userEdit) apply(ctx context.Context, st store.Store, u *user.User) error
 	perms, err := e.rules.apply(u.Perms)
 	if err != nil {
 		return err
+	}
+	if err := e.access.apply(&u.Access); err != nil {
+		return fmt.Errorf("user %q: %w", u.Name, err)
 	}
 	groups := slices.Clone(u.Groups)
 	if e.clearGroups {

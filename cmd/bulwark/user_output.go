@@ -29,15 +29,18 @@ type userJSON struct {
 	MustChangePassword bool       `json:"must_change_password"`
 	AgingExempt        bool       `json:"aging_exempt"`
 	ValidUntil         *time.Time `json:"valid_until"`
-	CreatedAt          time.Time  `json:"created_at"`
-	UpdatedAt          time.Time  `json:"updated_at"`
-	LastLogin          *time.Time `json:"last_login"`
-	Groups             []string   `json:"groups"`
-	Perms              []ruleJSON `json:"perms"`
-	Limits             limitsJSON `json:"limits"`
-	MaxSessions        int        `json:"max_sessions"`
-	UploadRate         int64      `json:"upload_rate"`   // bytes per second, 0 unlimited
-	DownloadRate       int64      `json:"download_rate"` // bytes per second, 0 unlimited
+	// ValidFrom is null when the account has no start date.
+	ValidFrom *time.Time `json:"valid_from"`
+	accessJSON
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	LastLogin    *time.Time `json:"last_login"`
+	Groups       []string   `json:"groups"`
+	Perms        []ruleJSON `json:"perms"`
+	Limits       limitsJSON `json:"limits"`
+	MaxSessions  int        `json:"max_sessions"`
+	UploadRate   int64      `json:"upload_rate"`   // bytes per second, 0 unlimited
+	DownloadRate int64      `json:"download_rate"` // bytes per second, 0 unlimited
 }
 
 // toJSON turns u into JSON; age is what aging says of its password.
@@ -55,6 +58,8 @@ func toJSON(u *user.User, age password.AgeStatus) userJSON {
 		MustChangePassword: u.MustChangePassword,
 		AgingExempt:        u.AgingExempt,
 		ValidUntil:         utcOrNil(u.ValidUntil),
+		ValidFrom:          utcOrNil(u.ValidFrom),
+		accessJSON:         toAccessJSON(u.Access),
 		CreatedAt:          u.CreatedAt.UTC(),
 		UpdatedAt:          u.UpdatedAt.UTC(),
 		Groups:             append([]string{}, u.Groups...),

@@ -30,6 +30,8 @@ type userDetails struct {
 	// protectedUntil is the end of the account's protection against
 	// distributed guessing; zero when none is in force.
 	protectedUntil time.Time
+	// serverZone is access.timezone, the zone of a schedule without one.
+	serverZone string
 }
 
 func loadUserDetails(ctx context.Context, cfg *config.Config, st store.Store, u *user.User, now time.Time) (*userDetails, error) {
@@ -62,7 +64,7 @@ func loadUserDetails(ctx context.Context, cfg *config.Config, st store.Store, u 
 	}
 	p := user.NewPolicy(u, groups, shares, grants)
 	return &userDetails{u: u, now: now, age: passwordAge(pol, u, now), effective: p.Effective(),
-		mounts: p.Mounts(), usage: usage, protectedUntil: protected}, nil
+		mounts: p.Mounts(), usage: usage, protectedUntil: protected, serverZone: cfg.Access.TimeZone}, nil
 }
 
 // getUsage reads recorded usage; none recorded is unknown usage.
@@ -141,7 +143,9 @@ func (d *userDetails) writeText(w io.Writer) error {
 	fmt.Fprintf(tw, "password changed:\t%s\n", changed)
 	fmt.Fprintf(tw, "password expires:\t%s\n", formatExpiry(u, d.age, d.now))
 	fmt.Fprintf(tw, "must change at next login:\t%s\n", yesNo(u.MustChangePassword))
+	fmt.Fprintf(tw, "valid from:\t%s\n", formatValidFrom(u.ValidFrom))
 	fmt.Fprintf(tw, "valid until:\t%s\n", formatValidUntil(u.ValidUntil))
+	writeAccessLines(tw, u.Access, d.serverZone)
 	fmt.Fprintf(tw, "created:\t%s\n", formatTime(u.CreatedAt))
 	fmt.Fprintf(tw, "updated:\t%s\n", formatTime(u.UpdatedAt))
 	fmt.Fprintf(tw, "last login:\t%s\n", formatTime(u.LastLogin))

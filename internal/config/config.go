@@ -32,6 +32,7 @@ type Config struct {
 	PasswordPolicy PasswordPolicy `toml:"password_policy"`
 	Users          Users          `toml:"users"`
 	Defender       Defender       `toml:"defender"`
+	Access         Access         `toml:"access"`
 	Log            Log            `toml:"log"`
 }
 
@@ -48,6 +49,7 @@ func Default() *Config {
 		PasswordPolicy: defaultPasswordPolicy(),
 		Users:          Users{CreateFirstUser: true, HomeRoot: "homes"},
 		Defender:       defaultDefender(),
+		Access:         defaultAccess(),
 		Log:            Log{Format: "text", Level: "info"},
 	}
 }
@@ -94,6 +96,7 @@ func (c *Config) Validate() error {
 		c.PasswordPolicy.Validate(),
 		c.Users.Validate(),
 		c.Defender.Validate(),
+		c.Access.Validate(),
 		c.Log.Validate(),
 	)
 	return errors.Join(errs...)
