@@ -105,9 +105,9 @@ func TestSessionClosedWhenWindowEnds(t *testing.T) {
 	}
 	clock.set(time.Date(2026, 11, 30, 18, 0, 1, 0, ny))
 	waitFor(t, "the session to be closed", func() bool { return c.NoOp() != nil })
-	if !strings.Contains(e.logs.String(), "session closed by access rules") {
-		t.Error("closing not logged")
-	}
+	waitFor(t, "the closing to be logged", func() bool {
+		return strings.Contains(e.logs.String(), "session closed by access rules")
+	})
 }
 
 // Server-level deny rules refuse at accept, before TLS.
