@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs every check Bulwark has: vet, the test suite under the race detector
-# (including the interoperability tests with curl, lftp and Python's ftplib),
-# then each native fuzz target for a short while.
+# (including the interoperability tests with curl, lftp and Python's ftplib,
+# and the TLS scan with testssl.sh), then each native fuzz target for a
+# short while.
 #
 # Works from a fresh clone. Installs the FTP clients the interoperability
-# tests need when they are missing and this runs as root; otherwise says
-# what to install and stops.
+# tests need, and testssl.sh, when they are missing and this runs as root;
+# otherwise says what to install and stops.
 #
 # Environment:
 #   FUZZTIME   how long each fuzz target runs (default 10s; 0 skips fuzzing)
@@ -32,6 +33,10 @@ missing=()
 for cmd in curl lftp python3 gcc fail2ban-regex; do
 	command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for[$cmd]}")
 done
+# Upstream calls the scanner testssl.sh; Debian's package installs it as testssl.
+if ! command -v testssl.sh >/dev/null 2>&1 && ! command -v testssl >/dev/null 2>&1; then
+	missing+=(testssl.sh)
+fi
 if ((${#missing[@]} > 0)); then
 	if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
 		log "installing ${missing[*]}"

@@ -26,7 +26,7 @@ func (s *session) handleCWD(arg string) {
 		return
 	}
 	if !fi.IsDir() {
-		s.reply(codeActionNotTaken, "Not a directory")
+		s.reply(codeActionNotTaken, textNotDir)
 		return
 	}
 	s.cwd = p

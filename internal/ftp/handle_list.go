@@ -114,7 +114,7 @@ func (s *session) startListing(verb, arg string, dirOnly bool, format listFormat
 		}
 	} else if dirOnly {
 		s.closeData()
-		s.reply(codeArgError, "Not a directory")
+		s.reply(codeArgError, textNotDir)
 		return
 	}
 	j := &job{

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Reply codes. Each cites where it is defined; the meaning shown is the
@@ -57,6 +58,7 @@ const (
 	textNotFound   = "No such file or directory"
 	textDenied     = "Permission denied"
 	textExists     = "File exists"
+	textNotDir     = "Not a directory"
 	textLocalError = "Requested action aborted: local error in processing"
 	textLoginFirst = "Please log in with USER and PASS"
 	textRestricted = "Password change required: use SITE PSWD old-password new-password"
@@ -86,16 +88,27 @@ func errorReply(err error, fallback int) (int, string) {
 		return codeActionNotTaken, textDenied
 	case errors.Is(err, fs.ErrExist):
 		return codeActionNotTaken, textExists
+	case errors.Is(err, syscall.ENOTDIR):
+		// A file used as a directory ("file.txt/x"): the client's mistake,
+		// not a fault of the server.
+		return codeActionNotTaken, textNotDir
+	case errors.Is(err, syscall.ELOOP):
+		return codeActionNotTaken, "Too many levels of symbolic links"
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return codeNameNotAllowed, "File name too long"
 	}
 	return fallback, textLocalError
 }
 
 // isPublic reports whether err's reply text came from the FileSystem on
-// purpose, so the log can tell refusals from faults.
+// purpose, or describes a mistake in the client's path, so that the log
+// can tell refusals from faults.
 func isPublic(err error) bool {
 	var pub PublicError
 	return errors.As(err, &pub) || errors.Is(err, fs.ErrNotExist) ||
-		errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrExist)
+		errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrExist) ||
+		errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP) ||
+		errors.Is(err, syscall.ENAMETOOLONG)
 }
 
 // formatReply renders a reply per RFC 959 §4.2: a single line "123 text",

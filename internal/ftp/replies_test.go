@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 	"testing"
 )
 
@@ -55,6 +56,11 @@ func TestErrorReply(t *testing.T) {
 		{pubErr{226, "not an error code"}, 451, 451, "not an error code"},
 		{pubErr{550, "two\r\nlines"}, 451, 550, "two  lines"},
 		{pubErr{550, ""}, 451, 550, textLocalError},
+		// A path through a file, a link loop or an over-long name is the
+		// client's mistake: said plainly, never "local error".
+		{&fs.PathError{Op: "stat", Path: "/f/x", Err: syscall.ENOTDIR}, 550, 550, textNotDir},
+		{&fs.PathError{Op: "stat", Path: "/loop", Err: syscall.ELOOP}, 451, 550, "Too many levels of symbolic links"},
+		{&fs.PathError{Op: "open", Path: "/n", Err: syscall.ENAMETOOLONG}, 550, 553, "File name too long"},
 	} {
 		code, text := errorReply(tc.err, tc.fallback)
 		if code != tc.code || text != tc.text {

@@ -2,6 +2,7 @@ package ftp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -118,27 +119,35 @@ func newSession(srv *Server, conn net.Conn, implicit bool) *session {
 	return s
 }
 
-// byteReader hands the LineReader one byte per Read, so that it never holds
-// bytes beyond the end of a line. After AUTH TLS this shows whether the
-// client sent anything before the handshake (a command injection attempt),
-// which br would still hold.
-type byteReader struct{ br *bufio.Reader }
+// lineChunkReader hands the LineReader what the connection has sent, but
+// never past the first LF, so that the LineReader never holds bytes beyond
+// the end of a line: every line ends at an LF, and every chunk ends at the
+// first one. After AUTH TLS this shows whether the client sent anything
+// before the handshake (a command injection attempt), which br would still
+// hold. An LF that does not end a line (a Telnet option byte, say) only ends
+// a chunk early.
+type lineChunkReader struct{ br *bufio.Reader }
 
-func (r byteReader) Read(p []byte) (int, error) {
+func (r lineChunkReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	c, err := r.br.ReadByte()
-	if err != nil {
+	// Wait for at least one byte, then take what is already there.
+	if _, err := r.br.Peek(1); err != nil {
 		return 0, err
 	}
-	p[0] = c
-	return 1, nil
+	buf, _ := r.br.Peek(min(r.br.Buffered(), len(p)))
+	if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+		buf = buf[:i+1]
+	}
+	n := copy(p, buf)
+	r.br.Discard(n)
+	return n, nil
 }
 
 func (s *session) setReader(c net.Conn) {
 	s.br = bufio.NewReaderSize(c, 4096)
-	s.lr = NewLineReader(byteReader{s.br}, s.cfg.maxLine)
+	s.lr = NewLineReader(lineChunkReader{s.br}, s.cfg.maxLine)
 }
 
 // serve runs the session to its end.

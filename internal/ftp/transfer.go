@@ -115,7 +115,10 @@ func (s *session) runTransfer(x *transfer, j *job) {
 	var netErr, localErr error
 	dc, netErr = s.openData(x.ctx, j.data, j.protP)
 	if netErr == nil {
-		stop := context.AfterFunc(x.ctx, func() { dc.Close() })
+		// The callback gets its own copy: dc is set to nil below, and a
+		// callback already running when stop() returns must not see that.
+		conn := dc
+		stop := context.AfterFunc(x.ctx, func() { conn.Close() })
 		netErr, localErr = j.run(x, &deadlineConn{Conn: dc, timeout: s.cfg.dataTimeout})
 		stop()
 		// Closing sends TLS close_notify after a download, so the client

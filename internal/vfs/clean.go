@@ -22,41 +22,34 @@ func CleanStaleUploads(home string, olderThan time.Duration, now time.Time) (int
 	defer root.Close()
 	cutoff := now.Add(-olderThan)
 	removed := 0
-	var errs []error
-	walkErr := fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+	var errs walkErrors
+	walkTree(root, func(name string, d fs.DirEntry, err error) {
 		if err != nil {
-			errs = append(errs, err)
-			return nil // skip what cannot be read, keep walking
+			errs.add(err) // skip what cannot be read, keep walking
+			return
 		}
 		if !d.Type().IsRegular() || !isTemp(d.Name()) {
-			return nil
+			return
 		}
 		info, err := d.Info()
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
+				errs.add(err)
 			}
-			return nil
+			return
 		}
 		if !info.ModTime().Before(cutoff) {
-			return nil
+			return
 		}
 		if err := root.Remove(name); err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
+				errs.add(err)
 			}
-			return nil
+			return
 		}
 		removed++
-		return nil
 	})
-	if walkErr != nil {
-		errs = append(errs, walkErr)
-	}
-	if len(errs) > 10 {
-		errs = append(errs[:10], fmt.Errorf("and %d more errors", len(errs)-10))
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errs.err(); err != nil {
 		return removed, fmt.Errorf("vfs: clean uploads: %w", err)
 	}
 	return removed, nil

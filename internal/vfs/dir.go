@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"slices"
 
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
@@ -75,7 +74,10 @@ func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
 	}
 	if len(d.extra) > 0 {
 		k := min(n, len(d.extra))
-		out := slices.Clone(d.extra[:k])
+		out := make([]fs.DirEntry, k)
+		for i, e := range d.extra[:k] {
+			out[i] = listedEntry{e, d.pol}
+		}
 		d.extra = d.extra[k:]
 		return out, nil
 	}
@@ -92,7 +94,7 @@ func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
 			if e.Type()&fs.ModeSymlink != 0 {
 				e = d.follow(e)
 			}
-			kept = append(kept, e)
+			kept = append(kept, listedEntry{e, d.pol})
 		}
 		if err != nil && err != io.EOF {
 			err = d.fs.clean(opList, d.name, err)
@@ -103,6 +105,36 @@ func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
 			return kept, err
 		}
 	}
+}
+
+// listedEntry is an entry of a listing. Its Info remembers the policy the
+// listing was opened under, so that PermFact gives each entry's perm fact
+// from that one policy: a listing is judged once, not once per entry,
+// however large the directory.
+type listedEntry struct {
+	fs.DirEntry
+	pol *user.Policy
+}
+
+func (e listedEntry) Info() (fs.FileInfo, error) {
+	info, err := e.DirEntry.Info()
+	if err != nil {
+		return nil, err
+	}
+	return listedInfo{info, e.pol}, nil
+}
+
+// listedInfo is the FileInfo of a listed entry; see listedEntry.
+type listedInfo struct {
+	fs.FileInfo
+	pol *user.Policy
+}
+
+// listingPolicy returns the policy a listing entry was judged under; ok is
+// false for a FileInfo that did not come from a listing.
+func listingPolicy(info fs.FileInfo) (pol *user.Policy, ok bool) {
+	li, ok := info.(listedInfo)
+	return li.pol, ok
 }
 
 // visible reports whether an entry read from disk belongs in the listing.

@@ -17,6 +17,7 @@ const (
 	codeBadRestart = 554 // invalid REST parameter (RFC 3659 section 5.4)
 	codeBadParam   = 501 // syntax error in parameters or arguments
 	codeNoSpace    = 552 // requested file action aborted; exceeded storage allocation
+	codeNoStorage  = 452 // requested action not taken; insufficient storage space in system
 )
 
 // PublicError is an error whose text may be shown to the FTP client. It
@@ -64,6 +65,13 @@ var (
 	ErrFileTooLarge  = errors.New("file too large")
 )
 
+// ErrNoSpace is wrapped, together with the operating system's error number,
+// by the 452 error that replaces ENOSPC (the file system is full) and EDQUOT
+// (the owner's disk quota on the host is used up). Both are conditions of
+// the host that may pass, hence the transient 4xx code of RFC 959 section
+// 4.2.2, unlike the 552 of a quota Bulwark enforces itself.
+var ErrNoSpace = errors.New("insufficient storage space")
+
 // ErrUploadFinished is returned by Write and Commit on an upload that was
 // already committed or aborted.
 var ErrUploadFinished = errors.New("upload already finished")
@@ -84,6 +92,9 @@ func (f *FS) clean(o op, name string, err error) error {
 	if errors.As(err, &pub) {
 		return pub
 	}
+	if full := noSpace(err); full != nil {
+		return full
+	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return &fs.PathError{Op: o.String(), Path: name, Err: f.inner(o, name, pe.Err)}
@@ -98,6 +109,16 @@ func (f *FS) clean(o op, name string, err error) error {
 	}
 	// Anything else came from this package or carries no path.
 	return err
+}
+
+// noSpace returns the 452 error for an error that says the host has no room
+// left, and nil for any other.
+func noSpace(err error) error {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) || (errno != syscall.ENOSPC && errno != syscall.EDQUOT) {
+		return nil
+	}
+	return &PublicError{codeNoStorage, "Insufficient storage space.", fmt.Errorf("%w: %w", ErrNoSpace, errno)}
 }
 
 // inner keeps operating-system error numbers and standard sentinels, whose

@@ -3,11 +3,15 @@
 package vfs
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bulwark-ftp/bulwark/internal/ftp"
+	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
 func TestChtimesKeepsAtime(t *testing.T) {
@@ -53,5 +57,52 @@ func TestFIFORefused(t *testing.T) {
 	}
 	if _, err := fsys.Create("/fifo", ftpOptsAppend); err != errNotRegular {
 		t.Errorf("Create(fifo) = %v, want %v", err, errNotRegular)
+	}
+	// Below the FIFO: opening it as the upload's directory must fail at
+	// once, not wait for a writer.
+	done := make(chan error, 1)
+	go func() {
+		_, err := fsys.Create("/fifo/x", ftp.CreateOptions{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, syscall.ENOTDIR) {
+			t.Errorf("Create(fifo/x) = %v, want not a directory", err)
+		}
+	case <-time.After(10 * time.Second):
+		// Unblock the open so that the test can end.
+		if w, err := os.OpenFile(filepath.Join(home, "fifo"), os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("Create(fifo/x) blocked on the FIFO")
+	}
+}
+
+// A FIFO in place of a shared folder makes the share unavailable at once;
+// opening it must not block the session.
+func TestShareReplacedByFIFO(t *testing.T) {
+	s := newShareSetup(t, user.RightsAll)
+	if err := os.RemoveAll(s.y); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(s.y, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.fsys.Stat("/y/f")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errShareMissing) {
+			t.Errorf("Stat in a share that is a FIFO: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		if w, err := os.OpenFile(s.y, os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("opening a share that is a FIFO blocked")
 	}
 }

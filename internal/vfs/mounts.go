@@ -42,7 +42,9 @@ func (s *shareRoots) open(hostPath string) (*os.Root, error) {
 	if r, ok := s.roots[hostPath]; ok {
 		return r, nil
 	}
-	r, err := os.OpenRoot(hostPath)
+	// The trailing "/." makes open(2) require a directory: a FIFO put in
+	// the share's place would otherwise block it, with s.mu held.
+	r, err := os.OpenRoot(hostPath + "/.")
 	if err != nil {
 		return nil, err
 	}

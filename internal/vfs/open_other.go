@@ -4,6 +4,7 @@ package vfs
 
 // Elsewhere the type of the opened file is checked after opening.
 const (
-	readFlags = 0
-	dirFlags  = 0
+	readFlags    = 0
+	dirFlags     = 0
+	noFollowFlag = 0
 )

@@ -195,8 +195,14 @@ func rulesInside(pol *user.Policy, dir string) bool {
 // c (create files), d (remove), e (enter), f (rename), l (list),
 // m (make directories), p (delete files inside). The home and mount points
 // are never removable nor renamable.
+//
+// An entry of a listing is judged under the policy the listing was opened
+// with (see listedEntry), so a listing asks for the policy once.
 func (f *FS) PermFact(name string, info fs.FileInfo) string {
-	pol := f.currentPolicy()
+	pol, ok := listingPolicy(info)
+	if !ok {
+		pol = f.currentPolicy()
+	}
 	if validName(opStat, name) != nil || !reachable(pol, name) {
 		return ""
 	}

@@ -3,6 +3,7 @@ package vfs
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -413,3 +414,58 @@ func (i fileInfo) Mode() fs.FileMode  { return 0o644 }
 func (i fileInfo) ModTime() time.Time { return time.Time{} }
 func (i fileInfo) IsDir() bool        { return false }
 func (i fileInfo) Sys() any           { return nil }
+
+// The perm facts of a listing come from the policy it was opened under:
+// the policy is asked for once per listing, not once per entry, so a
+// large directory does not cost a policy lookup (a store query in the
+// server) per entry.
+func TestPermFactOfListingAsksOnce(t *testing.T) {
+	pol := policyOf(t, []string{"/=all", "/d/ro.txt=read"}, nil, nil)
+	var calls atomic.Int64
+	fsys, home, _ := policyFS(t, pol, Options{})
+	fsys.policy = func() *user.Policy { calls.Add(1); return pol }
+	const n = 600
+	for i := range n {
+		writeHost(t, filepath.Join(home, "d", fmt.Sprintf("f%03d", i)), "x")
+	}
+	writeHost(t, filepath.Join(home, "d", "ro.txt"), "r")
+	mkdirHost(t, filepath.Join(home, "d", "sub"))
+	dir, err := fsys.OpenDir("/d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	facts := map[string]string{}
+	for {
+		entries, err := dir.ReadDir(100)
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil {
+				t.Fatal(err)
+			}
+			facts[e.Name()] = fsys.PermFact("/d/"+e.Name(), info)
+		}
+		if err != nil {
+			break
+		}
+	}
+	if got := calls.Load(); got > 1 {
+		t.Errorf("the policy was asked for %d times for one listing", got)
+	}
+	if len(facts) != n+2 {
+		t.Fatalf("listed %d entries, want %d", len(facts), n+2)
+	}
+	// Each fact is the one PermFact gives the entry on its own.
+	for name, want := range map[string]string{"f000": "adfrw", "ro.txt": "r", "sub": "cdeflmp"} {
+		if facts[name] != want {
+			t.Errorf("listed %s: perm %q, want %q", name, facts[name], want)
+		}
+		info, err := fsys.Stat("/d/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fsys.PermFact("/d/"+name, info); got != want {
+			t.Errorf("%s alone: perm %q, want %q", name, got, want)
+		}
+	}
+}

@@ -115,33 +115,26 @@ func CountUsage(dir string) (user.Usage, error) {
 	}
 	defer root.Close()
 	var u user.Usage
-	var errs []error
-	walkErr := fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
+	var errs walkErrors
+	walkTree(root, func(_ string, d fs.DirEntry, err error) {
 		if err != nil {
-			errs = append(errs, err)
-			return nil
+			errs.add(err)
+			return
 		}
 		if !d.Type().IsRegular() || isTemp(d.Name()) {
-			return nil
+			return
 		}
 		info, err := d.Info()
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
+				errs.add(err)
 			}
-			return nil
+			return
 		}
 		u.Bytes += info.Size()
 		u.Files++
-		return nil
 	})
-	if walkErr != nil {
-		errs = append(errs, walkErr)
-	}
-	if len(errs) > 10 {
-		errs = append(errs[:10], fmt.Errorf("and %d more errors", len(errs)-10))
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errs.err(); err != nil {
 		return u, fmt.Errorf("vfs: count usage: %w", err)
 	}
 	u.Known = true

@@ -25,8 +25,8 @@ package vfs
 //     end) the temporary file is removed and the previous version stays
 //     exactly as it was.
 //
-// An upload that received no data, or that a quota stopped, leaves nothing
-// behind when aborted.
+// An upload that received no data, or that a quota or a full disk stopped,
+// leaves nothing behind when aborted.
 //
 // Rights (see perm.go) are judged once the target has been examined: a new
 // name needs upload, an extension of the existing file (Append, or Offset
@@ -74,7 +74,11 @@ func (f *FS) Create(name string, opts ftp.CreateOptions) (ftp.Upload, error) {
 	if opts.Offset < 0 {
 		return nil, errRestartBad
 	}
-	dir, err := t.root.OpenRoot(path.Dir(t.rel))
+	// The trailing "/." makes os.Root open the directory as a path
+	// component, which must be a directory: without it, a FIFO in its
+	// place would block open(2), and the session with it, until a writer
+	// came, and a file would give an error that looks like an escape.
+	dir, err := t.root.OpenRoot(path.Dir(t.rel) + "/.")
 	if err != nil {
 		return nil, f.clean(opWrite, name, err)
 	}
@@ -111,7 +115,7 @@ type upload struct {
 	pol       *user.Policy
 	th        *throttle // nil: unlimited
 	quota     uploadQuota
-	refused   bool // a quota stopped the upload: Abort keeps nothing
+	refused   bool // a quota or a full disk stopped the upload: Abort keeps nothing
 	placed    bool // the data is at the target name
 
 	mu   sync.Mutex
@@ -271,7 +275,13 @@ func (u *upload) write(p []byte) (int, error) {
 	}
 	n, err := u.file.Write(p)
 	u.written += int64(n)
-	return n, u.fail(err)
+	err = u.fail(err)
+	if errors.Is(err, ErrNoSpace) {
+		// A full disk, like a quota, leaves nothing behind: a partial
+		// file would only take the space others need.
+		u.refused = true
+	}
+	return n, err
 }
 
 // Commit makes the upload visible at its name.

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -394,5 +396,40 @@ func listNames(t *testing.T, fsys *FS, name string, n int) []string {
 		if len(entries) == 0 {
 			t.Fatal("ReadDir returned nothing and no error")
 		}
+	}
+}
+
+// An upload below a file is the client's mistake, answered "Not a
+// directory"; only an upload below a link that leaves the jail is logged
+// as an attempt to leave it.
+func TestUploadBelowAFile(t *testing.T) {
+	outside := t.TempDir()
+	home := filepath.Join(outside, "home")
+	var log strings.Builder
+	fsys, err := New(home, Options{CreateHome: true, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fsys.Close()
+	writeHost(t, filepath.Join(home, "file"), "x")
+	if err := os.Symlink("..", filepath.Join(home, "up")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"/file/x", "/file/x/y"} {
+		_, err := fsys.Create(name, ftp.CreateOptions{})
+		if !errors.Is(err, syscall.ENOTDIR) || errors.Is(err, fs.ErrPermission) {
+			t.Errorf("Create(%q): %v, want not a directory", name, err)
+		}
+		noHostPath(t, err, outside)
+	}
+	if strings.Contains(log.String(), "outside the home") {
+		t.Errorf("an upload below a file was logged as an escape: %s", log.String())
+	}
+	_, err = fsys.Create("/up/x", ftp.CreateOptions{})
+	if !errors.Is(err, fs.ErrPermission) || !strings.Contains(log.String(), "outside the home") {
+		t.Errorf("Create below an escaping link: %v, log %q", err, log.String())
+	}
+	if got := readHost(t, filepath.Join(home, "file")); got != "x" {
+		t.Errorf("file changed: %q", got)
 	}
 }
