@@ -123,7 +123,7 @@ func noSpace(err error) error {
 
 // inner keeps operating-system error numbers and standard sentinels, whose
 // text never names a path. os.Root reports a path leaving the jail with an
-// unexported error; every other error it returns is an errno.
+// unexported error; other errors become fs.ErrInvalid.
 func (f *FS) inner(o op, name string, err error) error {
 	var errno syscall.Errno
 	switch {
@@ -135,6 +135,13 @@ func (f *FS) inner(o op, name string, err error) error {
 			return sentinel
 		}
 	}
-	f.log.Warn("vfs: refused path outside the home directory", "op", o.String(), "path", name)
-	return errJail
+	// os.Root does not export its escape error; its text is the only way
+	// to tell it from other non-errno errors (an unsupported file mode,
+	// say), which are refused too but are no attack.
+	if err.Error() == "path escapes from parent" {
+		f.log.Warn("vfs: refused path outside the home directory", "op", o.String(), "path", name)
+		return errJail
+	}
+	f.log.Debug("vfs: operation refused", "op", o.String(), "path", name, "err", err)
+	return fs.ErrInvalid
 }
