@@ -93,6 +93,9 @@ func (p *Pipeline) ChangePassword(ctx context.Context, a Attempt, newPassword st
 		log.Error("password change: storing failed", "err", err)
 		return err
 	}
+	// The new hash already makes the old entry useless; dropping it
+	// frees the slot at once.
+	p.Cache.Forget(u.Name)
 	log.Info("password changed by user")
 	return nil
 }

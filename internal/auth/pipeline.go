@@ -61,6 +61,10 @@ type Pipeline struct {
 	// explain is for clients of servers that choose helpful replies. Nil
 	// allows everything.
 	Access func(ctx context.Context, u *user.User, a Attempt) (ok bool, reason, explain string)
+	// Cache remembers recent successful verifications, so that a repeated
+	// login with the same account, stored hash and password skips the
+	// hashing. Failures never use it. Nil caches nothing.
+	Cache *VerifyCache
 }
 
 // Guard is the attack detector's part in logins.
@@ -120,7 +124,7 @@ func (p *Pipeline) Login(ctx context.Context, a Attempt) (*user.User, error) {
 
 	// The password is checked even for accounts that will be refused, so
 	// that disabled accounts cost the same as any other.
-	ok, needsRehash, err := p.Hasher.Verify(u.PasswordHash, a.Password)
+	ok, needsRehash, err := p.verify(u, a.Password)
 	switch {
 	case err != nil:
 		p.Hasher.DummyVerify(a.Password)
@@ -161,11 +165,25 @@ func (p *Pipeline) Login(ctx context.Context, a Attempt) (*user.User, error) {
 		return nil, p.fail(ctx, log, a, ReasonStoreError)
 	}
 	u.LastLogin = now
+	// Remembered only now that every check passed, under the hash that
+	// is stored from here on.
+	p.Cache.Store(u.Name, u.PasswordHash, a.Password)
 	log.Debug("authenticated", "account", u.Name)
 	if p.Guard != nil {
 		p.Guard.Succeeded(a, u)
 	}
 	return u, nil
+}
+
+// verify checks pw against u's stored hash, skipping the hashing when the
+// same password was verified against the same hash recently. A cached
+// entry only ever says yes to the exact password that matched before;
+// anything else takes the full path.
+func (p *Pipeline) verify(u *user.User, pw string) (ok, needsRehash bool, err error) {
+	if p.Cache.Hit(u.Name, u.PasswordHash, pw) {
+		return true, false, nil
+	}
+	return p.Hasher.Verify(u.PasswordHash, pw)
 }
 
 // upgrade replaces u's hash with one made with the current parameters.

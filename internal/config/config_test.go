@@ -51,6 +51,7 @@ func TestInvalidValuesNameTheirKey(t *testing.T) {
 		{"passive.public_address", func(c *Config) { c.Passive.PublicAddress = "1.2.3.4:21" }},
 		{"passive.public_address", func(c *Config) { c.Passive.PublicAddress = "bad host" }},
 		{"auth.failure_delay", func(c *Config) { c.Auth.FailureDelay.Duration = time.Minute }},
+		{"auth.password_cache_ttl", func(c *Config) { c.Auth.PasswordCacheTTL.Duration = -time.Second }},
 		{"password_hash.memory_kib", func(c *Config) { c.PasswordHash.MemoryKiB = 8 }},
 		{"password_hash.iterations", func(c *Config) { c.PasswordHash.Iterations = 0 }},
 		{"password_hash.parallelism", func(c *Config) { c.PasswordHash.Parallelism = 256 }},

@@ -246,13 +246,22 @@ func (a Active) Validate() error { return nil }
 type Auth struct {
 	// FailureDelay is how long a failed login waits before its reply.
 	FailureDelay Duration `toml:"failure_delay"`
+	// PasswordCacheTTL is how long a successful password verification is
+	// remembered (as an HMAC, in memory) so that the same account logging
+	// in again with the same password skips the hashing. 0 disables it.
+	PasswordCacheTTL Duration `toml:"password_cache_ttl"`
 }
 
-func defaultAuth() Auth { return Auth{FailureDelay: Duration{time.Second}} }
+func defaultAuth() Auth {
+	return Auth{FailureDelay: Duration{time.Second}, PasswordCacheTTL: Duration{5 * time.Minute}}
+}
 
 // Validate checks the [auth] section.
 func (a Auth) Validate() error {
-	return checkDuration("auth.failure_delay", a.FailureDelay, 0, 30*time.Second)
+	return errors.Join(
+		checkDuration("auth.failure_delay", a.FailureDelay, 0, 30*time.Second),
+		checkDuration("auth.password_cache_ttl", a.PasswordCacheTTL, 0, time.Hour),
+	)
 }
 
 // PasswordHash is the [password_hash] section: the Argon2id cost of new

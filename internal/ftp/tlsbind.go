@@ -41,6 +41,10 @@ func newTLSBinding(base *tls.Config, requireResume bool) *tlsBinding {
 	}
 	cfg.WrapSession = b.wrap
 	cfg.UnwrapSession = b.unwrap
+	// Data connections carry bulk data: full 16 KiB records from the first
+	// byte save encryption and system-call overhead. The control
+	// connection only ever writes short replies, which this leaves alone.
+	cfg.DynamicRecordSizingDisabled = true
 	if orig := base.GetConfigForClient; orig != nil {
 		// The config a callback returns replaces ours for that handshake, so
 		// it must carry the same binding.
@@ -55,6 +59,7 @@ func newTLSBinding(base *tls.Config, requireResume bool) *tlsBinding {
 			}
 			c.WrapSession = b.wrap
 			c.UnwrapSession = b.unwrap
+			c.DynamicRecordSizingDisabled = true
 			c.GetConfigForClient = nil
 			return c, nil
 		}

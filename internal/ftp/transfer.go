@@ -238,20 +238,34 @@ func (s *session) copyData(dst io.Writer, src io.Reader, count *atomic.Int64) (n
 	}
 }
 
-// deadlineConn renews the deadline before every read and write, so a
-// transfer may last as long as data keeps flowing, but a stalled peer is
-// dropped after DataTimeout.
+// deadlineConn renews the deadline as data flows, so a transfer may last as
+// long as data keeps flowing, but a stalled peer is dropped after about
+// DataTimeout. Setting a deadline takes a lock and touches the runtime
+// poller, so it is renewed only when a slice of the timeout has passed
+// since the last renewal: a stalled peer is then dropped between
+// DataTimeout less that slice and DataTimeout after its last byte.
 type deadlineConn struct {
 	net.Conn
-	timeout time.Duration
+	timeout      time.Duration
+	lastR, lastW time.Time
 }
 
+// deadlineSlack is the largest part of DataTimeout by which the deadline
+// may lag behind the last byte moved.
+func (c *deadlineConn) slack() time.Duration { return min(c.timeout/8, time.Second) }
+
 func (c *deadlineConn) Read(p []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	if now := time.Now(); now.Sub(c.lastR) >= c.slack() {
+		c.Conn.SetReadDeadline(now.Add(c.timeout))
+		c.lastR = now
+	}
 	return c.Conn.Read(p)
 }
 
 func (c *deadlineConn) Write(p []byte) (int, error) {
-	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	if now := time.Now(); now.Sub(c.lastW) >= c.slack() {
+		c.Conn.SetWriteDeadline(now.Add(c.timeout))
+		c.lastW = now
+	}
 	return c.Conn.Write(p)
 }

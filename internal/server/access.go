@@ -16,12 +16,14 @@ import (
 func lowerName(s string) string { return strings.ToLower(s) }
 
 // userAccess is one logged-in user's current rights, as all of their sessions
-// see them. Every file operation asks for the policy; a cheap read of the
-// store's generation tells whether an administrator changed anything since
-// the last look, and only then is the policy rebuilt. So changes made with
-// the CLI, even from another process, apply at the next command.
+// see them. Every file operation asks for the policy; the store's generation
+// (shared by all sessions, at most generationMaxAge old) tells whether an
+// administrator changed anything since the last look, and only then is the
+// policy rebuilt. So changes made with the CLI, even from another process,
+// apply to running sessions within a tenth of a second.
 type userAccess struct {
 	store  store.Store
+	gen0   *generation
 	logger *slog.Logger
 	name   string
 
@@ -33,22 +35,23 @@ type userAccess struct {
 	up, down *rate.Limiter
 }
 
-func newAccess(st store.Store, logger *slog.Logger, u *user.User) *userAccess {
+func newAccess(st store.Store, g *generation, logger *slog.Logger, u *user.User) *userAccess {
 	a := &userAccess{
 		store:  st,
+		gen0:   g,
 		logger: logger,
 		name:   u.Name,
 		gen:    -1,
 		up:     rate.NewLimiter(rate.Inf, 0),
 		down:   rate.NewLimiter(rate.Inf, 0),
 	}
-	a.refresh(context.Background())
+	a.refresh(context.Background(), true)
 	return a
 }
 
 // Policy returns the user's current policy; it satisfies vfs.Options.Policy.
 func (a *userAccess) Policy() *user.Policy {
-	a.refresh(context.Background())
+	a.refresh(context.Background(), false)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.policy
@@ -61,8 +64,14 @@ func (a *userAccess) User() *user.User {
 	return a.user
 }
 
-func (a *userAccess) refresh(ctx context.Context) {
-	gen, err := a.store.Generation(ctx)
+// refresh rebuilds the policy if the generation moved; fresh reads the
+// generation from the store instead of the shared recent reading.
+func (a *userAccess) refresh(ctx context.Context, fresh bool) {
+	read := a.gen0.current
+	if fresh {
+		read = a.gen0.fresh
+	}
+	gen, err := read(ctx)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err != nil {

@@ -22,6 +22,7 @@ type authenticator struct {
 	cfg      *config.Config
 	logger   *slog.Logger
 	store    store.Store
+	gen      *generation
 	usage    *usageBook
 	sessions sessionCounter
 
@@ -132,10 +133,10 @@ func (a *authenticator) accessFor(u *user.User) *userAccess {
 	defer a.mu.Unlock()
 	key := lowerName(u.Name)
 	if acc, ok := a.accesses[key]; ok {
-		acc.refresh(context.Background())
+		acc.refresh(context.Background(), true)
 		return acc
 	}
-	acc := newAccess(a.store, a.logger, u)
+	acc := newAccess(a.store, a.gen, a.logger, u)
 	a.accesses[key] = acc
 	return acc
 }

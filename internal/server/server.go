@@ -92,6 +92,7 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger, opts ...Option
 		Logger:        logger,
 		Policy:        userPolicy(st, basePolicy),
 		RefuseExpired: cfg.PasswordPolicy.RefuseExpired(),
+		Cache:         auth.NewVerifyCache(cfg.Auth.PasswordCacheTTL.Duration, 0, s.now),
 	}
 	zone, err := cfg.Access.Location()
 	if err != nil {
@@ -118,6 +119,7 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger, opts ...Option
 	}
 	s.usage = newUsageBook(st, logger)
 	s.auth = &authenticator{pipeline: pipeline, cfg: cfg, logger: logger, store: st,
+		gen:   newGeneration(st, generationMaxAge),
 		usage: s.usage, accesses: map[string]*userAccess{}}
 	low, high := cfg.PassiveRange()
 	s.engine = &ftp.Server{
