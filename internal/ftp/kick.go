@@ -3,6 +3,7 @@ package ftp
 import (
 	"runtime/debug"
 	"time"
+	"unicode/utf8"
 )
 
 // This file holds what ends a session from outside its serve goroutine
@@ -113,8 +114,24 @@ func (s *session) handshakeFailed(err error) {
 	if s.ctx.Err() != nil {
 		return
 	}
-	s.log.Warn("tls handshake failed", "err", err)
+	s.log.Warn("tls handshake failed", "err", shortError(err))
 	s.event(EventTLSHandshakeFailed)
+}
+
+// maxLoggedError bounds error text in logs: a failed handshake's error can
+// carry the whole list of cipher suites a scanner offered.
+const maxLoggedError = 200
+
+func shortError(err error) string {
+	text := err.Error()
+	if len(text) <= maxLoggedError {
+		return text
+	}
+	cut := maxLoggedError
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	return text[:cut] + "…"
 }
 
 // event tells Server.Events about ev. A panic there is logged and

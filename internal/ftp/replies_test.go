@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestFormatReply(t *testing.T) {
@@ -135,5 +137,16 @@ func TestCommandTable(t *testing.T) {
 		if cmds[verb].needsLogin {
 			t.Errorf("%s needs login but must work before it", verb)
 		}
+	}
+}
+
+func TestShortError(t *testing.T) {
+	long := errors.New(strings.Repeat("é", 300))
+	got := shortError(long)
+	if len(got) > maxLoggedError+len("…") || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
+		t.Fatalf("shortError cut badly: %d bytes, valid %v", len(got), utf8.ValidString(got))
+	}
+	if shortError(errors.New("short")) != "short" {
+		t.Fatal("short errors must stay whole")
 	}
 }
