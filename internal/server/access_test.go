@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -120,4 +122,47 @@ func TestServerDenyAtAccept(t *testing.T) {
 	if refusedAtDoor(t, e.explicit(), "127.0.0.8") {
 		t.Fatal("other address refused")
 	}
+}
+
+// With a grace period, a transfer running when the window closes may
+// finish; the session is closed once it has.
+func TestWindowGracePeriodLetsTransferFinish(t *testing.T) {
+	ny := newYork(t)
+	clock := &fakeClock{t: time.Date(2026, 11, 30, 17, 59, 0, 0, ny)}
+	e := newEnv(t, func(c *config.Config) { c.Access.GracePeriod.Duration = time.Hour })
+	e.opts = []server.Option{server.WithClock(clock.now)}
+	e.addUser(t, "partner", "Partner-Pass-42x", func(u *user.User) {
+		u.Access.Schedule = []string{"Mon-Fri 06:00-18:00"}
+		u.Access.TimeZone = "America/New_York"
+	})
+	e.start(t)
+	r := rawLogin(t, e, "partner", "Partner-Pass-42x")
+	r.c.Expect("PBSZ 0", 200)
+	r.c.Expect("PROT P", 200)
+	dc := r.c.OpenPassiveData()
+	r.c.Expect("STOR report.csv", 150)
+	tc, err := r.c.DataTLS(dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.Write([]byte("first half,")); err != nil {
+		t.Fatal(err)
+	}
+	clock.set(time.Date(2026, 11, 30, 18, 0, 1, 0, ny))
+	waitFor(t, "the grace period to start", func() bool {
+		return strings.Contains(e.logs.String(), "may finish within the grace period")
+	})
+	if _, err := tc.Write([]byte("second half\n")); err != nil {
+		t.Fatalf("transfer cut despite the grace period: %v", err)
+	}
+	tc.Close()
+	r.c.ExpectReply(226)
+	data, err := os.ReadFile(filepath.Join(e.cfg.DefaultHome("partner"), "report.csv"))
+	if err != nil || string(data) != "first half,second half\n" {
+		t.Fatalf("uploaded file %q, %v", data, err)
+	}
+	waitFor(t, "the session to be closed after the transfer", func() bool {
+		code, _, err := r.c.ReadReplyErr()
+		return err != nil || code == 421
+	})
 }

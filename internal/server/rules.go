@@ -113,8 +113,14 @@ func (e *enforcer) checkSessions(ctx context.Context) {
 			e.forget(info.ID)
 			continue
 		}
-		if info.Transferring && e.grace > 0 && e.inGrace(info.ID, now) {
-			continue
+		if info.Transferring && e.grace > 0 {
+			if first, ok := e.inGrace(info.ID, now); ok {
+				if first {
+					e.srv.logger.Info("access ended during a transfer; it may finish within the grace period",
+						"session", info.ID, "user", info.User, "grace", e.grace.String(), "reason", d.Reason)
+				}
+				continue
+			}
 		}
 		if e.srv.engine.CloseSession(info.ID, closeReason(d)) {
 			e.srv.logger.Info("session closed by access rules", "session", info.ID, "user", info.User,
@@ -133,15 +139,16 @@ func (e *enforcer) checkSessions(ctx context.Context) {
 
 // inGrace reports whether a transfer refused since its first sighting may
 // still run.
-func (e *enforcer) inGrace(id string, now time.Time) bool {
+// first is true the first time the transfer is seen outside its rules.
+func (e *enforcer) inGrace(id string, now time.Time) (first, ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	since, ok := e.refusedSince[id]
-	if !ok {
+	since, seen := e.refusedSince[id]
+	if !seen {
 		e.refusedSince[id] = now
-		return true
+		return true, true
 	}
-	return now.Sub(since) < e.grace
+	return false, now.Sub(since) < e.grace
 }
 
 func (e *enforcer) forget(id string) {
