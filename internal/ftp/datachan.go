@@ -243,7 +243,8 @@ func (s *session) openData(ctx context.Context, d *dataSetup, protP bool) (net.C
 	if !protP {
 		return c, nil
 	}
-	tc := tls.Server(c, s.bind.cfg)
+	bc := &batchConn{Conn: c, pool: &s.srv.batches}
+	tc := tls.Server(bc, s.bind.cfg)
 	hctx, cancel := context.WithTimeout(ctx, s.cfg.dataTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
@@ -261,7 +262,7 @@ func (s *session) openData(ctx context.Context, d *dataSetup, protP bool) (net.C
 			"Data connection must resume the TLS session of the control connection",
 			errors.New("tls session not resumed")}
 	}
-	return tc, nil
+	return &tlsData{Conn: tc, b: bc}, nil
 }
 
 // acceptPassive waits for the client's data connection. Connections from

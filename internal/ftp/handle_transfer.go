@@ -71,7 +71,7 @@ func (s *session) handleRETR(arg string) {
 		data:  s.takeData(),
 		protP: s.protP,
 		run: func(x *transfer, dc net.Conn) (error, error) {
-			_, readErr, writeErr := s.copyData(dc, src, &x.bytes)
+			_, readErr, writeErr := s.copyData(dc, src, &x.bytes, nil)
 			return writeErr, readErr
 		},
 		finish: func(bool) error {
@@ -174,7 +174,7 @@ func (s *session) startUpload(verb, p string, up Upload, success string) {
 				aw = NewASCIIWriter(up)
 				dst = aw
 			}
-			_, readErr, writeErr := s.copyData(dst, dc, &x.bytes)
+			_, readErr, writeErr := s.copyData(dst, dc, &x.bytes, pendingOf(dc))
 			if readErr == nil && writeErr == nil && aw != nil {
 				writeErr = aw.Flush()
 			}

@@ -82,7 +82,7 @@ func (s *session) handleHASH(arg string) {
 	}
 	defer f.Close()
 	h := newHash(s.hashAlg)
-	n, rerr, _ := s.copyData(h, f, nil)
+	n, rerr, _ := s.copyData(h, f, nil, nil)
 	if rerr != nil {
 		s.fail("hash", p, rerr, codeLocalError)
 		return

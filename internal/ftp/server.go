@@ -98,6 +98,7 @@ type Server struct {
 	inShutdown atomic.Bool
 	panics     atomic.Int64
 	buffers    bufferPool
+	batches    sync.Pool                  // *[]byte, see batchConn
 	lastRefuse atomic.Pointer[refuseLine] // see refuseLineFor
 }
 

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -208,12 +209,24 @@ func (bp *bufferPool) put(b *[]byte) { bp.p.Put(b) }
 // not nil) as it goes. It returns the read and write errors apart; io.EOF
 // from src is the normal end. Neither side's ReaderFrom or WriterTo is
 // used, so every read and write goes through the deadline wrapper.
-func (s *session) copyData(dst io.Writer, src io.Reader, count *atomic.Int64) (n int64, readErr, writeErr error) {
+//
+// With more (not nil), src is read again before each write for as long as
+// more reports data waiting and the buffer has room: a TLS connection
+// returns at most one record (16 KiB) per read, and writing the file in
+// pieces that small costs a system call and the file system's bookkeeping
+// each. Only data already waiting is gathered, so what a stalled client
+// sent is written at once; what was read is always written before a read
+// error (ABOR, a timeout) is returned.
+func (s *session) copyData(dst io.Writer, src io.Reader, count *atomic.Int64, more func() bool) (n int64, readErr, writeErr error) {
 	bp := s.srv.buffers.get()
 	defer s.srv.buffers.put(bp)
 	buf := *bp
+	read := src.Read
+	if more != nil {
+		read = func(p []byte) (int, error) { return gather(src, p, more) }
+	}
 	for {
-		nr, er := src.Read(buf)
+		nr, er := read(buf)
 		if nr > 0 {
 			nw, ew := dst.Write(buf[:nr])
 			if nw > 0 {
@@ -236,6 +249,37 @@ func (s *session) copyData(dst io.Writer, src io.Reader, count *atomic.Int64) (n
 			return n, er, nil
 		}
 	}
+}
+
+// gather reads into p once, then again while more reports waiting data, p
+// has room and src neither fails nor returns nothing (which a well-behaved
+// reader does not do; it is not retried, so the copy cannot spin).
+func gather(src io.Reader, p []byte, more func() bool) (int, error) {
+	n := 0
+	for {
+		m, err := src.Read(p[n:])
+		n += m
+		if err != nil || m == 0 || n == len(p) || !more() {
+			return n, err
+		}
+	}
+}
+
+// pendingOf returns a function that reports whether the data connection c
+// (as given to a job's run) has received bytes not read yet, or nil if
+// that cannot be known. Bytes already inside the TLS layer are not seen:
+// they only end a gathering read early.
+func pendingOf(c net.Conn) func() bool {
+	if d, ok := c.(*deadlineConn); ok {
+		c = d.Conn
+	}
+	if t, ok := c.(*tlsData); ok {
+		c = t.b.Conn
+	}
+	if sc, ok := c.(syscall.Conn); ok {
+		return socketPending(sc)
+	}
+	return nil
 }
 
 // deadlineConn renews the deadline as data flows, so a transfer may last as

@@ -112,6 +112,7 @@ type upload struct {
 	extends   bool // the upload keeps the whole previous version
 	exclusive bool
 	written   int64 // bytes received from the client
+	queued    int64 // file offset up to which writeback was started
 	pol       *user.Policy
 	th        *throttle // nil: unlimited
 	quota     uploadQuota
@@ -275,6 +276,10 @@ func (u *upload) write(p []byte) (int, error) {
 	}
 	n, err := u.file.Write(p)
 	u.written += int64(n)
+	if end := u.quota.keep + u.written; end-u.queued >= writebackChunk {
+		startWriteback(u.file, u.queued, end-u.queued)
+		u.queued = end
+	}
 	err = u.fail(err)
 	if errors.Is(err, ErrNoSpace) {
 		// A full disk, like a quota, leaves nothing behind: a partial
@@ -283,6 +288,10 @@ func (u *upload) write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// writebackChunk is how much written data an upload lets accumulate before
+// it asks the kernel to start writing it to disk (see startWriteback).
+const writebackChunk = 8 << 20
 
 // Commit makes the upload visible at its name.
 func (u *upload) Commit() error {
