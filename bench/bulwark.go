@@ -20,17 +20,28 @@ func bulwarkConfigFile(e *env) string { return filepath.Join(e.work, "bulwark.to
 
 func bulwarkHome(e *env) string { return filepath.Join(e.work, "bulwark-home") }
 
-// writeBulwarkConfig writes the configuration; clear allows clear-text FTP
-// (tls.policy optional) for the clear-text transfer runs, noCache turns the
-// cache of successful password verifications off so that every login pays
-// the full argon2id cost.
-func writeBulwarkConfig(e *env, clear, noCache bool) error {
+// bulwarkMode selects the settings of one Bulwark run; the zero value is
+// the main run (TLS required, defaults otherwise).
+type bulwarkMode struct {
+	// clear allows clear-text FTP (tls.policy optional) for the
+	// clear-text transfer runs.
+	clear bool
+	// noCache turns the cache of successful password verifications off
+	// so that every login pays the full argon2id cost.
+	noCache bool
+	// noFsync sets server.fsync_uploads = false, so that uploads are
+	// committed without being flushed to disk, as the other servers do.
+	noFsync bool
+}
+
+// writeBulwarkConfig writes the configuration for mode m.
+func writeBulwarkConfig(e *env, m bulwarkMode) error {
 	cacheTTL := "5m"
-	if noCache {
+	if m.noCache {
 		cacheTTL = "0s"
 	}
 	policy := "required"
-	if clear {
+	if m.clear {
 		policy = "optional"
 	}
 	conf := fmt.Sprintf(`data_dir = %q
@@ -39,6 +50,7 @@ func writeBulwarkConfig(e *env, clear, noCache bool) error {
 listen = "127.0.0.1:%d"
 implicit_listen = ""
 idle_timeout = "1h"
+fsync_uploads = %t
 
 [tls]
 policy = %q
@@ -72,13 +84,13 @@ max_connections_per_ip = 3000
 
 [log]
 level = "warn"
-`, filepath.Join(e.work, "bulwark-data"), servers()[0].Port, policy, e.cert, e.key, servers()[0].Ports,
+`, filepath.Join(e.work, "bulwark-data"), servers()[0].Port, !m.noFsync, policy, e.cert, e.key, servers()[0].Ports,
 		argonMemoryKiB, argonIterations, argonLanes, cacheTTL)
 	return os.WriteFile(bulwarkConfigFile(e), []byte(conf), 0o600)
 }
 
 func bulwarkPrepare(e *env) error {
-	if err := writeBulwarkConfig(e, false, false); err != nil {
+	if err := writeBulwarkConfig(e, bulwarkMode{}); err != nil {
 		return err
 	}
 	if err := populateHome(e.files, bulwarkHome(e), os.Getuid(), os.Getgid()); err != nil {
@@ -93,10 +105,12 @@ func bulwarkPrepare(e *env) error {
 	return nil
 }
 
-func bulwarkStart(e *env, clear bool) (*proc, error) { return bulwarkStartWith(e, clear, false) }
+func bulwarkStart(e *env, clear bool) (*proc, error) {
+	return bulwarkStartWith(e, bulwarkMode{clear: clear})
+}
 
-func bulwarkStartWith(e *env, clear, noCache bool) (*proc, error) {
-	if err := writeBulwarkConfig(e, clear, noCache); err != nil {
+func bulwarkStartWith(e *env, m bulwarkMode) (*proc, error) {
+	if err := writeBulwarkConfig(e, m); err != nil {
 		return nil, err
 	}
 	return startProc([]string{e.bulwark, "--config", bulwarkConfigFile(e), "serve"}, nil,

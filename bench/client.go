@@ -132,17 +132,36 @@ func (c *client) transfer(size int64, block []byte) (down, up float64, err error
 		return 0, 0, fmt.Errorf("download: got %d bytes, want %d", n, size)
 	}
 	down = mbps(size, time.Since(start))
-	start = time.Now()
-	if err := conn.Stor("upload.bin", &source{size: size, block: block}); err != nil {
-		return down, 0, fmt.Errorf("upload: %w", err)
+	up, err = store(conn, size, block)
+	return down, up, err
+}
+
+// upload logs in and measures one upload of size bytes, without the
+// download that transfer does first.
+func (c *client) upload(size int64, block []byte) (float64, error) {
+	conn, err := c.login()
+	if err != nil {
+		return 0, fmt.Errorf("login: %w", err)
 	}
-	up = mbps(size, time.Since(start))
+	defer conn.Quit()
+	conn.Type(ftp.TransferTypeBinary)
+	return store(conn, size, block)
+}
+
+// store uploads size bytes as upload.bin, checks the size the server
+// reports, and deletes the file again.
+func store(conn *ftp.ServerConn, size int64, block []byte) (float64, error) {
+	start := time.Now()
+	if err := conn.Stor("upload.bin", &source{size: size, block: block}); err != nil {
+		return 0, fmt.Errorf("upload: %w", err)
+	}
+	up := mbps(size, time.Since(start))
 	got, err := conn.FileSize("upload.bin")
 	if err == nil && got != size {
-		return down, up, fmt.Errorf("upload: server has %d bytes, want %d", got, size)
+		return up, fmt.Errorf("upload: server has %d bytes, want %d", got, size)
 	}
 	conn.Delete("upload.bin")
-	return down, up, nil
+	return up, nil
 }
 
 func mbps(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }

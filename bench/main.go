@@ -223,10 +223,19 @@ func benchServer(e *env, def serverDef, sz sizes, roots *x509.CertPool, block []
 
 	if def.Name == "Bulwark" {
 		log.Printf("%s: logins with the password cache off", def.Name)
-		p, err := bulwarkStartWith(e, false, true)
+		p, err := bulwarkStartWith(e, bulwarkMode{noCache: true})
 		if note("start with password cache off", err) {
 			if s, err := c.sessions(sz.Logins, sz.Logins, p.cmd.Process.Pid); note("logins, password cache off", err) {
 				r.Metrics[mLoginsNoCache] = s.LoginTime.Seconds()
+			}
+			p.stop()
+		}
+
+		log.Printf("%s: FTPS upload with server.fsync_uploads = false", def.Name)
+		p, err = bulwarkStartWith(e, bulwarkMode{noFsync: true})
+		if note("start with fsync_uploads = false", err) {
+			if up, err := c.upload(sz.BigFile, block); note("FTPS upload, fsync_uploads = false", err) {
+				r.Metrics[mFTPSUpNoFsync] = up
 			}
 			p.stop()
 		}

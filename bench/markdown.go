@@ -50,7 +50,9 @@ func markdown(res *results) string {
 	p("  `password_cache_ttl = \"0s\"`, every login paying the full argon2id cost; its ratio compares with the\n")
 	p("  others' login row.\n")
 	p("- Bulwark: defender enabled with 127.0.0.1 safelisted, max_connections 3000; uploads are `fsync`ed\n")
-	p("  before they are committed. The clear-text runs restart each server with TLS optional\n")
+	p("  before they are committed (`server.fsync_uploads = true`, the default). The row \"fsync_uploads =\n")
+	p("  false\" repeats the FTPS upload on a Bulwark restarted with that setting; its ratio compares with\n")
+	p("  the others' FTPS upload row. The clear-text runs restart each server with TLS optional\n")
 	p("  (Bulwark `tls.policy = \"optional\"`).\n")
 	p("- The reference servers come from Debian packages, unpacked with `apt-get download` and `dpkg -x` when\n")
 	p("  not installed, and run as root with their own configuration (chroot to the home, no reverse DNS,\n")
@@ -89,7 +91,7 @@ func markdown(res *results) string {
 				p(" "+r.format+" (some clients failed, see notes) |", v)
 			case ok:
 				p(" "+r.format+" |", v)
-			case (r.key == mBan || r.key == mLoginsNoCache) && s.Name != "Bulwark":
+			case (r.key == mBan || r.key == mLoginsNoCache || r.key == mFTPSUpNoFsync) && s.Name != "Bulwark":
 				p(" n/a |")
 			case s.unsupported(r.key):
 				p(" not supported |")
@@ -112,8 +114,13 @@ func markdown(res *results) string {
 	p("- Each figure comes from one run on a machine whose cores the client shares with the server. The\n")
 	p("  single-file transfers vary most between runs (up to a factor of two for uploads, which depend on\n")
 	p("  the disk); compare several runs before drawing conclusions from differences below about 30%%.\n")
-	p("- Uploads: Bulwark `fsync`s each upload before it is committed; the other servers, as configured\n")
-	p("  here, do not, which favours them in the upload rows.\n")
+	p("- Uploads: by default Bulwark `fsync`s each upload (the file, then its directory) before it replaces\n")
+	p("  the previous version, so an upload acknowledged with 226 survives a power loss. vsftpd, ProFTPD\n")
+	p("  and Pure-FTPd, as configured here, do not `fsync` uploads: they leave the data in the page cache\n")
+	p("  for the kernel to write back later, which favours them in the upload rows. The row \"Bulwark with\n")
+	p("  fsync_uploads = false\" measures Bulwark on the same terms (it still writes to a temporary file\n")
+	p("  and renames it into place, so an aborted upload never destroys the previous version); the other\n")
+	p("  servers' figures for it are their FTPS upload row, hence n/a in their columns.\n")
 	for _, s := range res.Servers {
 		if s.Missing != "" {
 			p("- %s is missing: %s\n", s.Name, oneLine(s.Missing))

@@ -97,6 +97,9 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	if cfg.TLS.Policy == config.PolicyOptional {
 		logger.Warn("tls.policy is optional: clients may log in without TLS, sending passwords in clear text")
 	}
+	if !cfg.Server.FsyncUploads {
+		logger.Warn("server.fsync_uploads is false: a completed upload may be lost on power failure")
+	}
 	warnDefender(ctx, cfg, st, logger)
 
 	srv, err := server.New(cfg, st, logger)
@@ -175,6 +178,7 @@ func restartKeys(old, cfg *config.Config) []string {
 	check("data_dir", old.DataDir != cfg.DataDir)
 	check("server.listen", old.Server.Listen != cfg.Server.Listen)
 	check("server.implicit_listen", old.Server.ImplicitListen != cfg.Server.ImplicitListen)
+	check("server.fsync_uploads", old.Server.FsyncUploads != cfg.Server.FsyncUploads)
 	check("log.format", old.Log.Format != cfg.Log.Format)
 	check("log.file", old.Log.File != cfg.Log.File)
 	keys = append(keys, changedKeys("defender", old.Defender, cfg.Defender)...)

@@ -237,11 +237,38 @@ func TestRestartKeys(t *testing.T) {
 		t.Errorf("no change reported %v", keys)
 	}
 	cfg.Server.Listen = ":21"
+	cfg.Server.FsyncUploads = false
 	cfg.Log.File = "x.log"
 	cfg.Log.Level = "debug" // applied on reload
 	keys := restartKeys(old, cfg)
-	if strings.Join(keys, ",") != "server.listen,log.file" {
+	if strings.Join(keys, ",") != "server.listen,server.fsync_uploads,log.file" {
 		t.Errorf("restartKeys = %v", keys)
+	}
+}
+
+func TestServeWarnsOfNoFsync(t *testing.T) {
+	const warning = "server.fsync_uploads is false"
+	e := newEnv(t)
+	s := startServe(t, e)
+	s.waitLog(t, "bulwark started")
+	if strings.Contains(s.stderr.String(), warning) {
+		t.Errorf("warning with the default setting:\n%s", s.stderr)
+	}
+	if code := s.stop(t); code != exitOK {
+		t.Fatalf("serve exited %d", code)
+	}
+
+	cfgPath := filepath.Join(t.TempDir(), "bulwark.toml")
+	if err := os.WriteFile(cfgPath, []byte("[server]\nfsync_uploads = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s = startServe(t, e, "--config", cfgPath)
+	s.waitLog(t, warning)
+	if !strings.Contains(s.stderr.String(), "level=WARN msg=\""+warning) {
+		t.Errorf("not a warning:\n%s", s.stderr)
+	}
+	if code := s.stop(t); code != exitOK {
+		t.Fatalf("serve exited %d", code)
 	}
 }
 

@@ -143,6 +143,33 @@ format = "json"
 	}
 }
 
+func TestFsyncUploads(t *testing.T) {
+	if !Default().Server.FsyncUploads {
+		t.Error("server.fsync_uploads defaults to false")
+	}
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"", true},
+		{"[server]\nfsync_uploads = true\n", true},
+		{"[server]\nfsync_uploads = false\n", false},
+	}
+	for _, tt := range tests {
+		cfg, err := Load(writeFile(t, tt.text))
+		if err != nil {
+			t.Fatalf("%q: %v", tt.text, err)
+		}
+		if cfg.Server.FsyncUploads != tt.want {
+			t.Errorf("%q: FsyncUploads = %v, want %v", tt.text, cfg.Server.FsyncUploads, tt.want)
+		}
+	}
+	_, err := Load(writeFile(t, "[server]\nfsync_uploads = \"no\"\n"))
+	if err == nil || !strings.Contains(err.Error(), "server.fsync_uploads") {
+		t.Errorf("string value: error %v does not name server.fsync_uploads", err)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name, text string

@@ -28,6 +28,10 @@ type Server struct {
 	LoginTimeout    Duration `toml:"login_timeout"`
 	MaxLineLength   int      `toml:"max_line_length"`
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// FsyncUploads flushes every completed upload to disk before it
+	// replaces the previous version. False trades that durability for
+	// speed; the replacement stays atomic either way.
+	FsyncUploads bool `toml:"fsync_uploads"`
 }
 
 func defaultServer() Server {
@@ -40,6 +44,7 @@ func defaultServer() Server {
 		LoginTimeout:    Duration{30 * time.Second},
 		MaxLineLength:   4096,
 		ShutdownTimeout: Duration{30 * time.Second},
+		FsyncUploads:    true,
 	}
 }
 

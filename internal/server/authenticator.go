@@ -68,6 +68,7 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 		Meter:           acc.meter(a.usage, home),
 		UploadLimiter:   acc.up,
 		DownloadLimiter: acc.down,
+		NoSync:          !a.cfg.Server.FsyncUploads,
 	})
 	if err != nil {
 		release()

@@ -15,9 +15,16 @@ import (
 // home's host path and the directory around it (the "outside").
 func newTestFS(t testing.TB) (*FS, string, string) {
 	t.Helper()
+	return newTestFSWith(t, Options{})
+}
+
+// newTestFSWith is newTestFS with the given options (CreateHome is set).
+func newTestFSWith(t testing.TB, opts Options) (*FS, string, string) {
+	t.Helper()
 	outside := t.TempDir()
 	home := filepath.Join(outside, "home")
-	fsys, err := New(home, Options{CreateHome: true})
+	opts.CreateHome = true
+	fsys, err := New(home, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,9 @@ package vfs
 // Commit flushes the temporary file to disk (fsync), renames it over the
 // target in one step, and flushes the directory. Readers see the old version
 // or the new one, never a mixture; of concurrent uploads to one name, the
-// last to commit wins whole.
+// last to commit wins whole. With Options.NoSync both flushes (and the early
+// writeback) are skipped: the rename is still atomic, but after a power
+// failure the newest upload may be lost or empty.
 //
 // Abort never truncates or corrupts the previous version:
 //   - no previous version existed: the partial data is placed under the
@@ -276,7 +278,7 @@ func (u *upload) write(p []byte) (int, error) {
 	}
 	n, err := u.file.Write(p)
 	u.written += int64(n)
-	if end := u.quota.keep + u.written; end-u.queued >= writebackChunk {
+	if end := u.quota.keep + u.written; !u.fs.noSync && end-u.queued >= writebackChunk {
 		startWriteback(u.file, u.queued, end-u.queued)
 		u.queued = end
 	}
@@ -377,9 +379,13 @@ func (u *upload) prevUnchanged() bool {
 		cur.Size() == u.prev.Size() && cur.ModTime().Equal(u.prev.ModTime())
 }
 
-// flush writes the temporary file's data to disk and closes it.
+// flush writes the temporary file's data to disk (unless NoSync) and
+// closes it.
 func (u *upload) flush() error {
-	err := u.file.Sync()
+	var err error
+	if !u.fs.noSync {
+		err = u.file.Sync()
+	}
 	if cerr := u.file.Close(); err == nil {
 		err = cerr
 	}
@@ -425,6 +431,9 @@ func (u *upload) exists() error {
 }
 
 func (u *upload) syncDir() error {
+	if u.fs.noSync {
+		return nil
+	}
 	d, err := u.dir.Open(".")
 	if err != nil {
 		return u.fail(err)

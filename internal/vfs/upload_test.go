@@ -56,17 +56,21 @@ func TestUploadCommit(t *testing.T) {
 	}
 }
 
-// Every way an upload can end, with and without a previous version.
+// abortCase is one way an upload can end without Commit.
+type abortCase struct {
+	name    string
+	prev    bool
+	opts    ftp.CreateOptions
+	data    string
+	want    string // content after Abort; "-" for no file
+	wantErr error
+}
+
+// Every way an upload can end, with and without a previous version, with
+// and without NoSync (which must not change any of the rules).
 func TestUploadAbortRules(t *testing.T) {
 	const old = "0123456789"
-	cases := []struct {
-		name    string
-		prev    bool
-		opts    ftp.CreateOptions
-		data    string
-		want    string // content after Abort; "-" for no file
-		wantErr error
-	}{
+	cases := []abortCase{
 		{name: "fresh over existing keeps old", prev: true, data: "NEW", want: old},
 		{name: "restart before end keeps old", prev: true, opts: ftp.CreateOptions{Offset: 4}, data: "NEW", want: old},
 		{name: "restart at end extends", prev: true, opts: ftp.CreateOptions{Offset: 10}, data: "AB", want: old + "AB"},
@@ -81,46 +85,54 @@ func TestUploadAbortRules(t *testing.T) {
 		{name: "negative restart", prev: true, opts: ftp.CreateOptions{Offset: -1}, wantErr: fs.ErrInvalid, want: old},
 		{name: "exclusive over existing", prev: true, opts: ftp.CreateOptions{Exclusive: true}, wantErr: fs.ErrExist, want: old},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			fsys, home, _ := newTestFS(t)
-			target := filepath.Join(home, "f")
-			if c.prev {
-				writeHost(t, target, old)
-			}
-			u, err := fsys.Create("/f", c.opts)
-			if c.wantErr != nil {
-				if !errors.Is(err, c.wantErr) {
-					t.Fatalf("Create: %v, want %v", err, c.wantErr)
-				}
-			} else {
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := u.Write([]byte(c.data)); err != nil {
-					t.Fatal(err)
-				}
-				if err := u.Abort(); err != nil {
-					t.Fatal(err)
-				}
-				if err := u.Abort(); err != nil {
-					t.Errorf("second Abort: %v", err)
-				}
-				if err := u.Commit(); !errors.Is(err, ErrUploadFinished) {
-					t.Errorf("Commit after Abort: %v", err)
-				}
-			}
-			got, err := os.ReadFile(target)
-			switch {
-			case c.want == "-" && !errors.Is(err, fs.ErrNotExist):
-				t.Errorf("file exists (%q, %v), want none", got, err)
-			case c.want != "-" && string(got) != c.want:
-				t.Errorf("content %q, %v; want %q", got, err, c.want)
-			}
-			if tmp := tempFiles(t, home); len(tmp) != 0 {
-				t.Errorf("temporary files left: %v", tmp)
-			}
-		})
+	for _, noSync := range []bool{false, true} {
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("%s/nosync=%v", c.name, noSync), func(t *testing.T) {
+				testAbortCase(t, Options{NoSync: noSync}, old, c)
+			})
+		}
+	}
+}
+
+// testAbortCase starts an upload (over old when c.prev), writes c.data,
+// aborts it and checks what is left at the target.
+func testAbortCase(t *testing.T, fsOpts Options, old string, c abortCase) {
+	fsys, home, _ := newTestFSWith(t, fsOpts)
+	target := filepath.Join(home, "f")
+	if c.prev {
+		writeHost(t, target, old)
+	}
+	u, err := fsys.Create("/f", c.opts)
+	if c.wantErr != nil {
+		if !errors.Is(err, c.wantErr) {
+			t.Fatalf("Create: %v, want %v", err, c.wantErr)
+		}
+	} else {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.Write([]byte(c.data)); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Abort(); err != nil {
+			t.Fatal(err)
+		}
+		if err := u.Abort(); err != nil {
+			t.Errorf("second Abort: %v", err)
+		}
+		if err := u.Commit(); !errors.Is(err, ErrUploadFinished) {
+			t.Errorf("Commit after Abort: %v", err)
+		}
+	}
+	got, err := os.ReadFile(target)
+	switch {
+	case c.want == "-" && !errors.Is(err, fs.ErrNotExist):
+		t.Errorf("file exists (%q, %v), want none", got, err)
+	case c.want != "-" && string(got) != c.want:
+		t.Errorf("content %q, %v; want %q", got, err, c.want)
+	}
+	if tmp := tempFiles(t, home); len(tmp) != 0 {
+		t.Errorf("temporary files left: %v", tmp)
 	}
 }
 

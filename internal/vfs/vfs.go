@@ -68,6 +68,12 @@ type Options struct {
 	// needs a burst of at least 1.
 	UploadLimiter   *rate.Limiter
 	DownloadLimiter *rate.Limiter
+	// NoSync makes Commit skip the fsync of the upload and of its
+	// directory (and the early writeback that prepares it): uploads are
+	// faster, but the newest one may be lost or empty after a power
+	// failure. The temporary file, the atomic rename and the abort rules
+	// stay the same, so the previous version is never destroyed.
+	NoSync bool
 }
 
 // FS is one user's file system. It is safe for concurrent use.
@@ -80,6 +86,7 @@ type FS struct {
 	meters  func(share string) Meter
 	upLim   *rate.Limiter
 	downLim *rate.Limiter
+	noSync  bool
 	shares  shareRoots
 }
 
@@ -110,6 +117,7 @@ func New(home string, opts Options) (*FS, error) {
 		meters:  opts.Meter,
 		upLim:   opts.UploadLimiter,
 		downLim: opts.DownloadLimiter,
+		noSync:  opts.NoSync,
 	}
 	if f.now == nil {
 		f.now = time.Now
