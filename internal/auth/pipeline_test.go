@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
+	"github.com/bulwark-ftp/bulwark/internal/testutil"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -24,22 +24,7 @@ var fastParams = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, Salt
 const delay = 3 * time.Second
 
 // syncBuffer lets the log be read while logins run.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testutil.Buffer
 
 type fixture struct {
 	p      *Pipeline

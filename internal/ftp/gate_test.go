@@ -169,6 +169,9 @@ func TestGateDoneOncePerAdmittedConnection(t *testing.T) {
 	fails.ExpectReply(421)
 
 	kicked := e.secureClient(t)
+	// The earlier connections may still be winding down on the server's
+	// side; only the kicked one must be left when CloseSessions runs.
+	waitUntil(t, "earlier sessions to end", func() bool { return e.srv.ActiveSessions() == 1 })
 	if n := e.srv.CloseSessions(func(netip.AddrPort, string) bool { return true }, "Bye"); n != 1 {
 		t.Errorf("CloseSessions closed %d sessions, want 1", n)
 	}

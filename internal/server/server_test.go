@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/server"
 	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
+	"github.com/bulwark-ftp/bulwark/internal/testutil"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -37,22 +37,7 @@ type env struct {
 	opts   []server.Option
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testutil.Buffer
 
 func newEnv(t testing.TB, edit ...func(*config.Config)) *env {
 	t.Helper()

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/server"
 	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
+	"github.com/bulwark-ftp/bulwark/internal/testutil"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 	"github.com/bulwark-ftp/bulwark/internal/vfs"
 )
@@ -47,22 +46,7 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 }
 
 // lockedBuffer collects a server's log from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testutil.Buffer
 
 // inProcess is a server started in the test process, built the way
 // `bulwark serve` builds it.

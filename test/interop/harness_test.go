@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/server"
 	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
+	"github.com/bulwark-ftp/bulwark/internal/testutil"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -182,22 +181,7 @@ func (f *fixture) wantTLSVersion(t *testing.T, version string) {
 }
 
 // lockedBuffer collects the server log from many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer = testutil.Buffer
 
 // writeRandomFile creates a file of size random bytes and returns its
 // SHA-256.

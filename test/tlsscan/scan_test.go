@@ -11,13 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/server"
 	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
+	"github.com/bulwark-ftp/bulwark/internal/testutil"
 )
 
 // scanTimeout bounds one testssl.sh run. A run takes about 30 s on
@@ -68,22 +68,7 @@ func scanner(t *testing.T) string {
 }
 
 // lockedBuffer collects the server's log from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+type lockedBuffer = testutil.Buffer
 
 // startServer runs Bulwark as "bulwark serve" would with the built-in
 // defaults, both listeners on 127.0.0.1:0. It returns the server and the
