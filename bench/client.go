@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/textproto"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,7 +116,13 @@ func (s *source) WriteTo(w io.Writer) (int64, error) {
 	return n, nil
 }
 
-// transfer measures one download and one upload of the big file, in MB/s.
+// Repeats is how many times each single-stream transfer runs; the
+// median is reported, as one run on a shared machine can be off by a
+// fifth either way.
+const repeats = 3
+
+// transfer measures downloads and uploads of the big file, in MB/s: the
+// median of repeats runs each, alternating download and upload.
 func (c *client) transfer(size int64, block []byte) (down, up float64, err error) {
 	conn, err := c.login()
 	if err != nil {
@@ -123,21 +130,38 @@ func (c *client) transfer(size int64, block []byte) (down, up float64, err error
 	}
 	defer conn.Quit()
 	conn.Type(ftp.TransferTypeBinary)
-	start := time.Now()
-	n, err := download(conn, "big.bin")
-	if err != nil {
-		return 0, 0, fmt.Errorf("download: %w", err)
+	var downs, ups []float64
+	for range repeats {
+		start := time.Now()
+		n, err := download(conn, "big.bin")
+		if err != nil {
+			return 0, 0, fmt.Errorf("download: %w", err)
+		}
+		if n != size {
+			return 0, 0, fmt.Errorf("download: got %d bytes, want %d", n, size)
+		}
+		downs = append(downs, mbps(size, time.Since(start)))
+		u, err := store(conn, size, block)
+		if err != nil {
+			return 0, 0, err
+		}
+		ups = append(ups, u)
 	}
-	if n != size {
-		return 0, 0, fmt.Errorf("download: got %d bytes, want %d", n, size)
-	}
-	down = mbps(size, time.Since(start))
-	up, err = store(conn, size, block)
-	return down, up, err
+	return median(downs), median(ups), nil
 }
 
-// upload logs in and measures one upload of size bytes, without the
-// download that transfer does first.
+// median of a non-empty list.
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// upload logs in and measures uploads of size bytes (the median of
+// repeats), without the downloads that transfer does.
 func (c *client) upload(size int64, block []byte) (float64, error) {
 	conn, err := c.login()
 	if err != nil {
@@ -145,7 +169,15 @@ func (c *client) upload(size int64, block []byte) (float64, error) {
 	}
 	defer conn.Quit()
 	conn.Type(ftp.TransferTypeBinary)
-	return store(conn, size, block)
+	var ups []float64
+	for range repeats {
+		u, err := store(conn, size, block)
+		if err != nil {
+			return 0, err
+		}
+		ups = append(ups, u)
+	}
+	return median(ups), nil
 }
 
 // store uploads size bytes as upload.bin, checks the size the server

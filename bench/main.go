@@ -32,6 +32,7 @@ func main() {
 	cache := flag.String("cache", filepath.Join("bench", ".cache"), "directory for downloaded packages")
 	keep := flag.Bool("keep", false, "keep the temporary work directory (configurations and logs)")
 	render := flag.Bool("render", false, "only rewrite benchmarks.md and benchmarks.png from the benchmarks.json in -out")
+	only := flag.String("only", "", "run only the server of this name (e.g. Bulwark) and print its figures instead of writing -out")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	if *render {
@@ -40,12 +41,12 @@ func main() {
 		}
 		return
 	}
-	if err := runBench(*quick, *out, *cache, *keep); err != nil {
+	if err := runBench(*quick, *out, *cache, *keep, *only); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func runBench(quick bool, out, cache string, keep bool) error {
+func runBench(quick bool, out, cache string, keep bool, only string) error {
 	sz := fullSizes()
 	if quick {
 		sz = quickSizes()
@@ -90,8 +91,19 @@ func runBench(quick bool, out, cache string, keep bool) error {
 	res := &results{Date: time.Now().UTC().Format("2006-01-02"), Sizes: sz, Quick: quick, Machine: machineInfo()}
 	block := randomBlock()
 	for _, def := range servers() {
+		if only != "" && !strings.EqualFold(only, def.Name) {
+			continue
+		}
 		log.Printf("== %s", def.Name)
 		res.Servers = append(res.Servers, benchServer(e, def, sz, roots, block))
+	}
+	if only != "" {
+		if len(res.Servers) == 0 {
+			return fmt.Errorf("-only %q: no such server", only)
+		}
+		j, _ := json.MarshalIndent(res.Servers, "", "  ")
+		fmt.Printf("%s\n", j)
+		return nil
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
@@ -249,6 +261,17 @@ func benchServer(e *env, def serverDef, sz sizes, roots *x509.CertPool, block []
 			r.Metrics[mClearDown], r.Metrics[mClearUp] = down, up
 		}
 		p.stop()
+	}
+	if def.Name == "Bulwark" {
+		log.Printf("%s: clear-text upload with server.fsync_uploads = false", def.Name)
+		p, err = bulwarkStartWith(e, bulwarkMode{clear: true, noFsync: true})
+		if note("clear-text start with fsync_uploads = false", err) {
+			c := &client{addr: p.addr, tls: false, roots: roots}
+			if up, err := c.upload(sz.BigFile, block); note("clear-text upload, fsync_uploads = false", err) {
+				r.Metrics[mClearUpNoFsync] = up
+			}
+			p.stop()
+		}
 	}
 	return r
 }

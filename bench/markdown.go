@@ -51,17 +51,18 @@ func markdown(res *results) string {
 	p("  others' login row.\n")
 	p("- Bulwark: defender enabled with 127.0.0.1 safelisted, max_connections 3000; uploads are `fsync`ed\n")
 	p("  before they are committed (`server.fsync_uploads = true`, the default). The row \"fsync_uploads =\n")
-	p("  false\" repeats the FTPS upload on a Bulwark restarted with that setting; its ratio compares with\n")
-	p("  the others' FTPS upload row. The clear-text runs restart each server with TLS optional\n")
-	p("  (Bulwark `tls.policy = \"optional\"`).\n")
+	p("  false\" repeat the FTPS and clear-text uploads on a Bulwark restarted with that setting; their\n")
+	p("  ratios compare with the others' upload row of the same kind. The clear-text runs restart each\n")
+	p("  server with TLS optional (Bulwark `tls.policy = \"optional\"`).\n")
 	p("- The reference servers come from Debian packages, unpacked with `apt-get download` and `dpkg -x` when\n")
 	p("  not installed, and run as root with their own configuration (chroot to the home, no reverse DNS,\n")
 	p("  no ident, ProFTPD's mod_delay off).\n")
 	p("- Client: Go, github.com/jlaffaye/ftp, 1 MiB copy buffers, one TLS session cache per control connection;\n")
 	p("  listings use a small hand-driven client so that their bytes can be counted. curl downloads one\n")
 	p("  %s file from each server as a cross-check.\n", sizeName(sz.MidFile))
-	p("- Sizes: one %s file for single transfers, %d parallel clients each downloading %s, %d logins\n",
-		sizeName(sz.BigFile), sz.Parallel, sizeName(sz.MidFile), sz.Logins)
+	p("- Sizes: one %s file for single transfers (each transfer runs %d times on one session, alternating\n", sizeName(sz.BigFile), repeats)
+	p("  download and upload, and the median is reported), %d parallel clients each downloading %s, %d logins\n",
+		sz.Parallel, sizeName(sz.MidFile), sz.Logins)
 	p("  one after another kept open, then up to %d sessions, a directory of %d files.\n", sz.MaxIdle, sz.ListFiles)
 	p("- Memory is summed over the server's whole process tree (vsftpd, ProFTPD and Pure-FTPd fork\n")
 	p("  processes per session; Bulwark is one process): VmRSS from /proc/PID/status, which counts pages\n")
@@ -91,7 +92,7 @@ func markdown(res *results) string {
 				p(" "+r.format+" (some clients failed, see notes) |", v)
 			case ok:
 				p(" "+r.format+" |", v)
-			case (r.key == mBan || r.key == mLoginsNoCache || r.key == mFTPSUpNoFsync) && s.Name != "Bulwark":
+			case (r.key == mBan || r.otherKey != "") && s.Name != "Bulwark":
 				p(" n/a |")
 			case s.unsupported(r.key):
 				p(" not supported |")
@@ -111,16 +112,16 @@ func markdown(res *results) string {
 	p("- The banned-address test applies to Bulwark only: `bulwark ban add 127.0.0.2` while the server runs,\n")
 	p("  then 8 clients connect from 127.0.0.2 for 3 seconds, each reading until the server closes.\n")
 	p("  The other servers have no built-in ban list (n/a).\n")
-	p("- Each figure comes from one run on a machine whose cores the client shares with the server. The\n")
-	p("  single-file transfers vary most between runs (up to a factor of two for uploads, which depend on\n")
-	p("  the disk); compare several runs before drawing conclusions from differences below about 30%%.\n")
+	p("- Each figure comes from one run of the harness on a machine whose cores the client shares with the\n")
+	p("  server. The single-file transfers vary most between runs (uploads also depend on the disk), which\n")
+	p("  is why they are medians of %d; differences below about 15%% are still within the noise.\n", repeats)
 	p("- Uploads: by default Bulwark `fsync`s each upload (the file, then its directory) before it replaces\n")
 	p("  the previous version, so an upload acknowledged with 226 survives a power loss. vsftpd, ProFTPD\n")
 	p("  and Pure-FTPd, as configured here, do not `fsync` uploads: they leave the data in the page cache\n")
 	p("  for the kernel to write back later, which favours them in the upload rows. The row \"Bulwark with\n")
 	p("  fsync_uploads = false\" measures Bulwark on the same terms (it still writes to a temporary file\n")
 	p("  and renames it into place, so an aborted upload never destroys the previous version); the other\n")
-	p("  servers' figures for it are their FTPS upload row, hence n/a in their columns.\n")
+	p("  servers' figures for them are their upload rows, hence n/a in their columns.\n")
 	for _, s := range res.Servers {
 		if s.Missing != "" {
 			p("- %s is missing: %s\n", s.Name, oneLine(s.Missing))

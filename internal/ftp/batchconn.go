@@ -23,6 +23,46 @@ type batchConn struct {
 	mu   sync.Mutex
 	hold bool
 	buf  *[]byte
+
+	// Read-ahead, for uploads (see readAhead). Only the goroutine that
+	// reads touches these.
+	rbuf       *[]byte
+	rpos, rend int
+}
+
+// readAhead makes reads large: crypto/tls reads one record (at most
+// 16 KiB) per call, and each would otherwise be a system call of its own.
+// Reads then fill a pooled buffer with whatever the socket holds and hand
+// records out of it. The returned function gives the buffer back; it must
+// be called by the reading goroutine once it reads no more.
+func (c *batchConn) readAhead() (release func()) {
+	c.rbuf = c.get()
+	*c.rbuf = (*c.rbuf)[:cap(*c.rbuf)]
+	return func() {
+		b := c.rbuf
+		c.rbuf, c.rpos, c.rend = nil, 0, 0
+		*b = (*b)[:0]
+		c.pool.Put(b)
+	}
+}
+
+// buffered reports whether read-ahead holds bytes not read yet.
+func (c *batchConn) buffered() bool { return c.rpos < c.rend }
+
+func (c *batchConn) Read(p []byte) (int, error) {
+	if c.rbuf == nil {
+		return c.Conn.Read(p)
+	}
+	if c.rpos == c.rend {
+		n, err := c.Conn.Read(*c.rbuf)
+		c.rpos, c.rend = 0, n
+		if n == 0 {
+			return 0, err
+		}
+	}
+	n := copy(p, (*c.rbuf)[c.rpos:c.rend])
+	c.rpos += n
+	return n, nil
 }
 
 func (c *batchConn) Write(p []byte) (int, error) {

@@ -179,3 +179,40 @@ func (e Event) String() string {
 	}
 	return "event"
 }
+
+// Observer is told what happened, for metrics and transfer logs. Its
+// methods are called synchronously from the session's goroutines, so they
+// must be cheap, must not block and must be safe for concurrent use. A
+// panic in them is recovered and counted.
+type Observer interface {
+	// TLSEstablished: a TLS handshake on a control connection (AUTH TLS
+	// or implicit TLS) succeeded.
+	TLSEstablished(remote netip.AddrPort, state tls.ConnectionState)
+	// TransferDone: a data transfer (RETR, STOR, APPE, STOU, LIST, NLST,
+	// MLSD) ended, whatever the result.
+	TransferDone(t TransferInfo)
+}
+
+// TransferInfo describes one ended data transfer.
+type TransferInfo struct {
+	SessionID string
+	Remote    netip.AddrPort
+	User      string
+	// Verb is the command: RETR, STOR, APPE, STOU, LIST, NLST or MLSD.
+	Verb string
+	// Path is the virtual path (for listings, the directory).
+	Path string
+	// Upload says data came from the client (STOR, APPE, STOU).
+	Upload bool
+	// ASCII says TYPE A was in force.
+	ASCII bool
+	// Bytes moved over the data connection.
+	Bytes    int64
+	Started  time.Time
+	Duration time.Duration
+	// Result is "ok", "aborted", "local error" or "data connection
+	// failed" / "data connection broken".
+	Result string
+	// TLS says the data connection was protected.
+	TLS bool
+}

@@ -68,6 +68,7 @@ func (s *session) handleRETR(arg string) {
 	j := &job{
 		verb:  "RETR",
 		path:  p,
+		ascii: s.ascii,
 		data:  s.takeData(),
 		protP: s.protP,
 		run: func(x *transfer, dc net.Conn) (error, error) {
@@ -165,6 +166,7 @@ func (s *session) startUpload(verb, p string, up Upload, success string) {
 		verb:   verb,
 		path:   p,
 		upload: true,
+		ascii:  ascii,
 		data:   s.takeData(),
 		protP:  s.protP,
 		run: func(x *transfer, dc net.Conn) (error, error) {
@@ -173,6 +175,9 @@ func (s *session) startUpload(verb, p string, up Upload, success string) {
 			if ascii {
 				aw = NewASCIIWriter(up)
 				dst = aw
+			}
+			if t, ok := tlsDataOf(dc); ok {
+				defer t.b.readAhead()()
 			}
 			_, readErr, writeErr := s.copyData(dst, dc, &x.bytes, pendingOf(dc))
 			if readErr == nil && writeErr == nil && aw != nil {

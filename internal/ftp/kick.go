@@ -165,3 +165,18 @@ func (s *session) gateDone() {
 	}()
 	g.Done(s.remote)
 }
+
+// observe calls f with the Observer, if there is one, recovering a panic.
+func (s *session) observe(f func(Observer)) {
+	o := s.cfg.observer
+	if o == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.srv.panics.Add(1)
+			s.baseLog.Error("panic recovered", "in", "observer", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	f(o)
+}

@@ -82,6 +82,9 @@ type Server struct {
 	// count (see Event). It is called synchronously from the session's
 	// goroutines, so it must be cheap and must not block.
 	Events func(remote netip.AddrPort, ev Event)
+	// Observer, if not nil, is told of TLS handshakes and ended transfers
+	// (see Observer).
+	Observer Observer
 	// Logger receives the engine's logs. nil discards them.
 	Logger *slog.Logger
 	// Now is the clock for listings and logs (default time.Now). Network
@@ -120,6 +123,7 @@ type config struct {
 	banner             string
 	gate               Gate
 	events             func(netip.AddrPort, Event)
+	observer           Observer
 	logger             *slog.Logger
 	now                func() time.Time
 }
@@ -153,6 +157,7 @@ func (srv *Server) init() {
 			banner:             srv.Banner,
 			gate:               srv.Gate,
 			events:             srv.Events,
+			observer:           srv.Observer,
 			logger:             srv.Logger,
 			now:                srv.Now,
 		}

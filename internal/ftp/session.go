@@ -85,10 +85,12 @@ type session struct {
 	kicked  chan struct{} // made by kick, closed once its reply is sent
 	// What other goroutines may see of the session (Sessions,
 	// CloseSessions, the login timer), mirrored from the serve goroutine.
-	authed   bool   // logged in, restricted or not
-	user     string // canonical user name once logged in
-	tlsOn    bool   // the control connection is protected
-	loginGen uint64 // counts login timers, so a stale one does nothing
+	authed bool   // logged in, restricted or not
+	user   string // canonical user name once logged in
+	tlsOn  bool   // the control connection is protected
+	// tlsVersion and tlsCipher name what it negotiated.
+	tlsVersion, tlsCipher string
+	loginGen              uint64 // counts login timers, so a stale one does nothing
 }
 
 func newSession(srv *Server, conn net.Conn, implicit bool) *session {

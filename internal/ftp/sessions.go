@@ -19,8 +19,19 @@ type SessionInfo struct {
 	TLS bool
 	// Started is when the connection was accepted, by Server.Now.
 	Started time.Time
-	// Transferring says a data transfer is running.
+	// Transferring says a data transfer is running; the Transfer fields
+	// describe it.
 	Transferring bool
+	// TLSVersion and TLSCipher name what the control connection
+	// negotiated ("TLS 1.3", "TLS_AES_128_GCM_SHA256"); empty in clear
+	// text.
+	TLSVersion, TLSCipher string
+	// Transfer* describe the running transfer: its command, virtual path,
+	// start (by the system clock) and bytes moved so far.
+	TransferVerb    string
+	TransferPath    string
+	TransferStarted time.Time
+	TransferBytes   int64
 }
 
 // Sessions lists the open control connections, oldest first.
@@ -29,7 +40,13 @@ func (srv *Server) Sessions() []SessionInfo {
 	out := make([]SessionInfo, 0, len(list))
 	for _, s := range list {
 		s.mu.Lock()
-		info := SessionInfo{ID: s.id, Remote: s.remote, User: s.user, TLS: s.tlsOn, Started: s.opened, Transferring: s.xfer != nil}
+		info := SessionInfo{ID: s.id, Remote: s.remote, User: s.user, TLS: s.tlsOn, Started: s.opened,
+			TLSVersion: s.tlsVersion, TLSCipher: s.tlsCipher}
+		if x := s.xfer; x != nil {
+			info.Transferring = true
+			info.TransferVerb, info.TransferPath = x.verb, x.path
+			info.TransferStarted, info.TransferBytes = x.started, x.bytes.Load()
+		}
 		ended := s.ended
 		s.mu.Unlock()
 		if !ended {

@@ -118,11 +118,13 @@ func (s *session) startTLS() error {
 		return err
 	}
 	s.raw.SetDeadline(time.Time{})
+	st := tc.ConnectionState()
 	s.mu.Lock()
 	s.tlsOn = true
+	s.tlsVersion, s.tlsCipher = tls.VersionName(st.Version), tls.CipherSuiteName(st.CipherSuite)
 	s.mu.Unlock()
 	s.setReader(tc)
-	st := tc.ConnectionState()
+	s.observe(func(o Observer) { o.TLSEstablished(s.remote, st) })
 	s.log.Info("tls established", "tls_version", tls.VersionName(st.Version),
 		"cipher", tls.CipherSuiteName(st.CipherSuite))
 	return nil

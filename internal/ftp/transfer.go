@@ -37,6 +37,7 @@ type job struct {
 	verb   string
 	path   string // virtual path, for logs
 	upload bool
+	ascii  bool // TYPE A, for the Observer
 	data   *dataSetup
 	protP  bool
 	// run moves the data over the open data connection. It returns the
@@ -154,8 +155,17 @@ func (s *session) runTransfer(x *transfer, j *job) {
 	default:
 		code, text = codeTransferComplete, j.success
 	}
+	elapsed := time.Since(x.started)
 	attrs := []any{"command", j.verb, "path", j.path, "bytes", x.bytes.Load(),
-		"duration", time.Since(x.started).Round(time.Millisecond), "result", result}
+		"duration", elapsed.Round(time.Millisecond), "result", result}
+	s.mu.Lock()
+	userName := s.user
+	s.mu.Unlock()
+	s.observe(func(o Observer) {
+		o.TransferDone(TransferInfo{SessionID: s.id, Remote: s.remote, User: userName,
+			Verb: j.verb, Path: j.path, Upload: j.upload, ASCII: j.ascii, Bytes: x.bytes.Load(),
+			Started: x.started, Duration: elapsed, Result: result, TLS: j.protP})
+	})
 	switch {
 	case ok:
 		s.log.Info("transfer completed", attrs...)
@@ -265,21 +275,39 @@ func gather(src io.Reader, p []byte, more func() bool) (int, error) {
 	}
 }
 
+// tlsDataOf returns the TLS data connection under c (as given to a job's
+// run), if it is one.
+func tlsDataOf(c net.Conn) (*tlsData, bool) {
+	if d, ok := c.(*deadlineConn); ok {
+		c = d.Conn
+	}
+	t, ok := c.(*tlsData)
+	return t, ok
+}
+
 // pendingOf returns a function that reports whether the data connection c
-// (as given to a job's run) has received bytes not read yet, or nil if
-// that cannot be known. Bytes already inside the TLS layer are not seen:
-// they only end a gathering read early.
+// (as given to a job's run) has received bytes not read yet, in the socket
+// or in the read-ahead buffer, or nil if that cannot be known. Bytes
+// already inside the TLS layer are not seen: they only end a gathering
+// read early.
 func pendingOf(c net.Conn) func() bool {
 	if d, ok := c.(*deadlineConn); ok {
 		c = d.Conn
 	}
+	var inTLS func() bool
 	if t, ok := c.(*tlsData); ok {
 		c = t.b.Conn
+		inTLS = t.b.buffered
 	}
-	if sc, ok := c.(syscall.Conn); ok {
-		return socketPending(sc)
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return inTLS
 	}
-	return nil
+	pending := socketPending(sc)
+	if inTLS == nil || pending == nil {
+		return pending
+	}
+	return func() bool { return inTLS() || pending() }
 }
 
 // deadlineConn renews the deadline as data flows, so a transfer may last as
