@@ -28,9 +28,9 @@ if ! command -v go >/dev/null 2>&1; then
 fi
 
 # The Debian package that provides each command the tests run.
-declare -A pkg_for=([curl]=curl [lftp]=lftp [python3]=python3 [gcc]=gcc [fail2ban-regex]=fail2ban)
+declare -A pkg_for=([curl]=curl [lftp]=lftp [python3]=python3 [gcc]=gcc [fail2ban-regex]=fail2ban [webalizer]=webalizer)
 missing=()
-for cmd in curl lftp python3 gcc fail2ban-regex; do
+for cmd in curl lftp python3 gcc fail2ban-regex webalizer; do
 	command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for[$cmd]}")
 done
 # Upstream calls the scanner testssl.sh; Debian's package installs it as testssl.
@@ -60,6 +60,59 @@ go vet ./...
 
 log "go test -race ./..."
 go test -race -count=1 -timeout "$TEST_TIMEOUT" ./...
+
+# --- packaging ---------------------------------------------------------------
+
+# The release binary must be static (no C library, no dynamic loader), as
+# the distroless image and plain copies onto servers expect.
+pkg_tmp="$(mktemp -d)"
+trap 'rm -rf "$pkg_tmp"' EXIT
+log "static build: CGO_ENABLED=0 go build -trimpath ./cmd/bulwark"
+CGO_ENABLED=0 go build -trimpath -o "$pkg_tmp/bulwark" ./cmd/bulwark
+cat >"$pkg_tmp/checkstatic.go" <<'GO'
+// Fails unless every file named is a statically linked ELF executable.
+package main
+
+import (
+	"debug/elf"
+	"fmt"
+	"os"
+)
+
+func main() {
+	for _, path := range os.Args[1:] {
+		f, err := elf.Open(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+				fmt.Fprintf(os.Stderr, "%s is dynamically linked (%v)\n", path, p.Type)
+				os.Exit(1)
+			}
+		}
+		f.Close()
+	}
+}
+GO
+(cd "$pkg_tmp" && go run checkstatic.go bulwark)
+"$pkg_tmp/bulwark" version
+
+log "go install ./cmd/bulwark"
+GOBIN="$pkg_tmp/bin" CGO_ENABLED=0 go install ./cmd/bulwark
+"$pkg_tmp/bin/bulwark" version >/dev/null
+
+# The systemd unit, checked against the binary just built where systemd's
+# tools are installed.
+if command -v systemd-analyze >/dev/null 2>&1; then
+	log "systemd-analyze verify contrib/systemd/bulwark.service"
+	sed "s|/usr/local/bin/bulwark|$pkg_tmp/bulwark|" contrib/systemd/bulwark.service >"$pkg_tmp/bulwark.service"
+	systemd-analyze verify "$pkg_tmp/bulwark.service"
+else
+	log "systemd-analyze not installed; the systemd unit is not verified"
+fi
+rm -rf "$pkg_tmp"
 
 # --- fuzzing -----------------------------------------------------------------
 

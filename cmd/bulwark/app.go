@@ -48,11 +48,14 @@ type app struct {
 	configPath string
 	dataDir    string
 
-	// signals subscribes c to SIGHUP, SIGINT and SIGTERM and returns a
-	// function that unsubscribes.
+	// signals subscribes c to SIGHUP, SIGUSR1, SIGINT and SIGTERM and
+	// returns a function that unsubscribes.
 	signals func(c chan<- os.Signal) (stop func())
 	// started, if set, is called once serve listens.
 	started func(addrs []net.Addr)
+	// adminStarted, if set, is then called with the admin API's address
+	// ("" when it is off).
+	adminStarted func(addr string)
 	// now is the clock password aging and account expiry are judged by.
 	now func() time.Time
 }
@@ -71,7 +74,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 }
 
 func notifySignals(c chan<- os.Signal) func() {
-	signal.Notify(c, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(c, syscall.SIGHUP, sigReopen, syscall.SIGINT, syscall.SIGTERM)
 	return func() { signal.Stop(c) }
 }
 
@@ -121,7 +124,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "bulwark",
 		Short:         "Bulwark is a secure FTP/FTPS server",
-		Long:          "Bulwark is a secure FTP/FTPS server. Run \"bulwark serve\" to start it, and \"bulwark user\", \"bulwark group\" and \"bulwark share\" to manage accounts, groups and shared folders, \"bulwark ban\" for banned addresses, and \"bulwark access check\" to test where from and when a user may log in.",
+		Long:          "Bulwark is a secure FTP/FTPS server. Run \"bulwark serve\" to start it, and \"bulwark user\", \"bulwark group\" and \"bulwark share\" to manage accounts, groups and shared folders, \"bulwark ban\" for banned addresses, and \"bulwark access check\" to test where from and when a user may log in. \"bulwark status\" and \"bulwark session\" show and act on the running server, \"bulwark audit list\" shows who changed what, and \"bulwark admin token\" manages access to the admin API.",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
@@ -135,7 +138,8 @@ func (a *app) rootCmd() *cobra.Command {
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configPath, "config", "", "configuration `FILE` (default: "+defaultConfigFile+" in the working directory if it exists, else built-in defaults)")
 	pf.StringVar(&a.dataDir, "data-dir", "", "data `DIR`, overriding data_dir of the configuration")
-	root.AddCommand(a.serveCmd(), a.userCmd(), a.groupCmd(), a.shareCmd(), a.banCmd(), a.accessCmd(), a.configCmd(), a.versionCmd())
+	root.AddCommand(a.serveCmd(), a.userCmd(), a.groupCmd(), a.shareCmd(), a.banCmd(), a.accessCmd(), a.configCmd(), a.versionCmd(),
+		a.sessionCmd(), a.statusCmd(), a.auditCmd(), a.adminCmd())
 	return root
 }
 

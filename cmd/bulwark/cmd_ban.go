@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bulwark-ftp/bulwark/internal/audit"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 )
@@ -127,9 +128,14 @@ func (a *app) banAdd(ctx context.Context, cfg *config.Config, st store.Store, p 
 		return err
 	}
 	replaced := slices.ContainsFunc(existing, func(e store.Ban) bool { return e.Prefix == b.Prefix && !banEnded(e, now) })
+	var before any // the stored ban of the prefix (even ended) that SaveBan overwrites
+	if i := slices.IndexFunc(existing, func(e store.Ban) bool { return e.Prefix == b.Prefix }); i >= 0 {
+		before = audit.Ban(existing[i])
+	}
 	if err := st.SaveBan(ctx, b); err != nil {
 		return err
 	}
+	a.record(ctx, st, "ban.add", b.Prefix, before, audit.Ban(b))
 	verb := "banned"
 	if replaced {
 		verb = "banned (the earlier ban is replaced)"
@@ -170,14 +176,14 @@ func (a *app) banDelCmd() *cobra.Command {
 }
 
 func (a *app) banDel(ctx context.Context, cfg *config.Config, st store.Store, p netip.Prefix, plain bool) error {
-	removed, err := deleteBan(ctx, st, p)
+	removed, err := a.deleteBan(ctx, st, p)
 	if err != nil {
 		return err
 	}
 	if !removed && plain && p.Addr().Is6() {
 		network := netip.PrefixFrom(p.Addr(), cfg.Defender.IPv6Prefix).Masked()
 		if network != p {
-			if removed, err = deleteBan(ctx, st, network); err != nil {
+			if removed, err = a.deleteBan(ctx, st, network); err != nil {
 				return err
 			}
 			if removed {
@@ -212,12 +218,26 @@ func (a *app) banDel(ctx context.Context, cfg *config.Config, st store.Store, p 
 	return fmt.Errorf("%s: not banned (see \"bulwark ban list\")", p)
 }
 
-func deleteBan(ctx context.Context, st store.Store, p netip.Prefix) (bool, error) {
-	err := st.DeleteBan(ctx, p.String())
+// deleteBan removes the ban of exactly p and records it in the audit
+// trail; false when there was none.
+func (a *app) deleteBan(ctx context.Context, st store.Store, p netip.Prefix) (bool, error) {
+	bans, err := st.ListBans(ctx)
+	if err != nil {
+		return false, err
+	}
+	var before any // nil if the ban is not listed (removed and added again meanwhile)
+	if i := slices.IndexFunc(bans, func(b store.Ban) bool { return b.Prefix == p.String() }); i >= 0 {
+		before = audit.Ban(bans[i])
+	}
+	err = st.DeleteBan(ctx, p.String())
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
-	return err == nil, err
+	if err != nil {
+		return false, err
+	}
+	a.record(ctx, st, "ban.delete", p.String(), before, nil)
+	return true, nil
 }
 
 func (a *app) noteBlocklist(cfg *config.Config, p netip.Prefix) {

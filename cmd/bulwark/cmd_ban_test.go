@@ -366,14 +366,20 @@ func TestServeWarnsOfLooseDefender(t *testing.T) {
 	}
 }
 
+// The defender's rules apply on reload; only turning it on or off needs a
+// restart.
 func TestRestartKeysDefender(t *testing.T) {
 	old := config.Default()
 	cfg := config.Default()
 	cfg.Defender.Threshold = 40
 	cfg.Defender.Safelist = []string{"192.0.2.1"}
-	keys := restartKeys(old, cfg)
-	if strings.Join(keys, ",") != "defender.threshold,defender.safelist" {
-		t.Errorf("restartKeys = %v", keys)
+	cfg.Defender.Enabled = false
+	keys := keepRestartKeys(old, cfg)
+	if strings.Join(keys, ",") != "defender.enabled" {
+		t.Errorf("keepRestartKeys = %v", keys)
+	}
+	if cfg.Defender.Threshold != 40 || len(cfg.Defender.Safelist) != 1 || !cfg.Defender.Enabled {
+		t.Errorf("defender section after keepRestartKeys: %+v", cfg.Defender)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bulwark-ftp/bulwark/internal/audit"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
@@ -93,6 +94,7 @@ func (a *app) groupAddCmd() *cobra.Command {
 					}
 					return err
 				}
+				a.record(ctx, st, "group.create", g.Name, nil, audit.Group(g))
 				fmt.Fprintf(a.stdout, "group %q created\n", g.Name)
 				return nil
 			})
@@ -144,6 +146,7 @@ func (a *app) groupSetCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				before := frozen(audit.Group(g))
 				if g.Perms, err = edit.apply(g.Perms); err != nil {
 					return err
 				}
@@ -159,6 +162,7 @@ func (a *app) groupSetCmd() *cobra.Command {
 				if err := st.UpdateGroup(ctx, g); err != nil {
 					return err
 				}
+				a.record(ctx, st, "group.update", g.Name, before, audit.Group(g))
 				fmt.Fprintf(a.stdout, "group %q updated\n", g.Name)
 				return nil
 			})
@@ -222,6 +226,7 @@ func (a *app) groupDelCmd() *cobra.Command {
 					}
 					return err
 				}
+				a.record(ctx, st, "group.delete", g.Name, audit.Group(g), nil)
 				fmt.Fprintf(a.stdout, "group %q deleted; its members (%d) keep their accounts\n", g.Name, len(members))
 				return nil
 			})

@@ -8,12 +8,15 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/metrics"
 	"github.com/bulwark-ftp/bulwark/internal/server"
+	"github.com/bulwark-ftp/bulwark/internal/xferlog"
 )
 
 // serveFlags are the serve options that override configuration keys.
@@ -23,6 +26,7 @@ type serveFlags struct {
 	implicitListen string
 	passivePorts   string
 	publicAddress  string
+	adminListen    string
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -31,8 +35,11 @@ func (a *app) serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the FTPS server",
 		Long: "Run the FTPS server in the foreground. SIGHUP reloads the configuration file\n" +
-			"and the certificate; SIGTERM or SIGINT stop accepting connections and let\n" +
-			"running transfers finish for up to server.shutdown_timeout.",
+			"and the certificate without dropping any session (data_dir, log.format,\n" +
+			"log.file, log.transfer_log, server.run_as_user, server.run_as_group and\n" +
+			"defender.enabled need a restart); SIGTERM or SIGINT stop accepting\n" +
+			"connections and let running transfers finish for up to\n" +
+			"server.shutdown_timeout. SIGUSR1 reopens the log files (for logrotate).",
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			sf.flags = cmd.Flags()
@@ -44,6 +51,7 @@ func (a *app) serveCmd() *cobra.Command {
 	f.StringVar(&sf.implicitListen, "implicit-listen", "", "implicit FTPS `ADDR`; \"\" disables (server.implicit_listen)")
 	f.StringVar(&sf.passivePorts, "passive-ports", "", "passive port range `LOW-HIGH` (passive.ports)")
 	f.StringVar(&sf.publicAddress, "public-address", "", "`HOST` or IP announced in PASV replies (passive.public_address)")
+	f.StringVar(&sf.adminListen, "admin-listen", "", "admin API `ADDR` (HOST:PORT or unix:/path); \"\" disables (admin.listen)")
 	return cmd
 }
 
@@ -64,6 +72,7 @@ func (a *app) serveConfig(sf *serveFlags) (*config.Config, string, error) {
 	set("implicit-listen", &cfg.Server.ImplicitListen, sf.implicitListen)
 	set("passive-ports", &cfg.Passive.Ports, sf.passivePorts)
 	set("public-address", &cfg.Passive.PublicAddress, sf.publicAddress)
+	set("admin-listen", &cfg.Admin.Listen, sf.adminListen)
 	if err := cfg.Validate(); err != nil {
 		return nil, "", err
 	}
@@ -75,14 +84,19 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data_dir: %w", err)
-	}
-	logger, level, closeLog, err := newLogger(cfg, a.stderr)
+	drop, err := planPrivDrop(cfg)
 	if err != nil {
 		return err
 	}
-	defer closeLog()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data_dir: %w", err)
+	}
+	logger, level, logOut, err := newLogger(cfg, a.stderr)
+	if err != nil {
+		return err
+	}
+	defer logOut.Close()
+	logs := reopeners{logOut}
 
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -102,10 +116,34 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	}
 	warnDefender(ctx, cfg, st, logger)
 
-	srv, err := server.New(cfg, st, logger)
+	m := metrics.New(version)
+	opts := []server.Option{server.WithVersion(version), server.WithMetrics(m)}
+	if cfg.Log.TransferLog != "" {
+		xfer, err := xferlog.Open(cfg.Resolve(cfg.Log.TransferLog), xferlog.WithLogger(logger))
+		if err != nil {
+			return fmt.Errorf("log.transfer_log: %w", err)
+		}
+		defer xfer.Close()
+		logs = append(logs, xfer)
+		opts = append(opts, server.WithTransferLog(xfer))
+	}
+	srv, err := server.New(cfg, st, logger, opts...)
 	if err == nil {
 		err = srv.Start()
 	}
+	// The admin API binds before privileges are dropped, like the FTP
+	// listeners.
+	api := newAdminListener(srv, st, m.Handler(), logger)
+	if err == nil {
+		if err = api.start(cfg.Admin); err != nil {
+			srv.Close()
+		}
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		api.shutdown(ctx)
+	}()
 	if first != nil {
 		// Shown even when start-up failed: the account exists now and
 		// its password is never shown again.
@@ -120,6 +158,10 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := drop.apply(cfg, logger); err != nil {
+		srv.Close()
+		return err
+	}
 	source := path
 	if source == "" {
 		source = "built-in defaults"
@@ -128,7 +170,16 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	if a.started != nil {
 		a.started(srv.Addrs())
 	}
+	if a.adminStarted != nil {
+		a.adminStarted(api.Addr())
+	}
 
+	// SIGHUP applies a new configuration to the server, then to each of
+	// these in turn.
+	reloaders := []reloader{
+		func(_, cur *config.Config) error { level.Set(cur.Log.SlogLevel()); return nil },
+		api.reload,
+	}
 	sigs := make(chan os.Signal, 1)
 	stop := a.signals(sigs)
 	defer stop()
@@ -138,7 +189,11 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 		case <-ctx.Done():
 		case sig = <-sigs:
 			if sig == syscall.SIGHUP {
-				cfg = a.reload(srv, sf, cfg, logger, level)
+				cfg = a.reload(srv, sf, cfg, logger, reloaders)
+				continue
+			}
+			if sig == sigReopen {
+				logs.reopen(logger)
 				continue
 			}
 		}
@@ -146,42 +201,61 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	}
 }
 
-// reload re-reads the configuration and hands it to the server. On any
-// error the running configuration stays, and the server keeps serving.
-func (a *app) reload(srv *server.Server, sf *serveFlags, old *config.Config, logger *slog.Logger, level *slog.LevelVar) *config.Config {
-	logger.Info("SIGHUP: reloading configuration and certificate")
+// reloader applies a part of a new configuration on SIGHUP, after the
+// server took its own (server.Reload). old is the configuration in force
+// until now. A reloader that fails must leave its part as it was; its
+// error is logged and the rest of the new configuration stays in force.
+type reloader func(old, cur *config.Config) error
+
+// reload re-reads the configuration and applies it: to the server first,
+// which takes it whole or not at all, then to each reloader. When the file
+// or the server refuses it, the running configuration stays and the server
+// keeps serving. It returns the configuration now in force.
+func (a *app) reload(srv *server.Server, sf *serveFlags, old *config.Config, logger *slog.Logger, reloaders []reloader) *config.Config {
+	logger.Info("SIGHUP: reloading the configuration")
 	cfg, _, err := a.serveConfig(sf)
 	if err != nil {
 		logger.Error("reload failed; the running configuration stays", "err", err)
 		return old
 	}
+	restart := keepRestartKeys(old, cfg)
 	if err := srv.Reload(cfg); err != nil {
 		logger.Error("reload failed; the running configuration stays", "err", err)
 		return old
 	}
-	level.Set(cfg.Log.SlogLevel())
-	if keys := restartKeys(old, cfg); len(keys) > 0 {
-		logger.Warn("changed settings take effect only after a restart", "keys", keys)
+	for _, r := range reloaders {
+		if err := r(old, cfg); err != nil {
+			logger.Error("reload: a part of the new configuration was not applied and stays as it was", "err", err)
+		}
+	}
+	if len(restart) > 0 {
+		logger.Warn("changed settings take effect only after a restart", "keys", restart)
 	}
 	logger.Info("configuration reloaded")
 	return cfg
 }
 
-// restartKeys lists the changed keys that a reload cannot apply.
-func restartKeys(old, cfg *config.Config) []string {
+// keepRestartKeys puts back in cfg the running values of the keys that
+// only a restart can change, and returns those that differed. The rest
+// of cfg can be applied while running.
+func keepRestartKeys(old, cfg *config.Config) []string {
 	var keys []string
-	check := func(key string, changed bool) {
-		if changed {
+	keep := func(key, running string, next *string) {
+		if *next != running {
 			keys = append(keys, key)
+			*next = running
 		}
 	}
-	check("data_dir", old.DataDir != cfg.DataDir)
-	check("server.listen", old.Server.Listen != cfg.Server.Listen)
-	check("server.implicit_listen", old.Server.ImplicitListen != cfg.Server.ImplicitListen)
-	check("server.fsync_uploads", old.Server.FsyncUploads != cfg.Server.FsyncUploads)
-	check("log.format", old.Log.Format != cfg.Log.Format)
-	check("log.file", old.Log.File != cfg.Log.File)
-	keys = append(keys, changedKeys("defender", old.Defender, cfg.Defender)...)
+	keep("data_dir", old.DataDir, &cfg.DataDir)
+	keep("server.run_as_user", old.Server.RunAsUser, &cfg.Server.RunAsUser)
+	keep("server.run_as_group", old.Server.RunAsGroup, &cfg.Server.RunAsGroup)
+	if cfg.Defender.Enabled != old.Defender.Enabled {
+		keys = append(keys, "defender.enabled")
+		cfg.Defender.Enabled = old.Defender.Enabled
+	}
+	keep("log.format", old.Log.Format, &cfg.Log.Format)
+	keep("log.file", old.Log.File, &cfg.Log.File)
+	keep("log.transfer_log", old.Log.TransferLog, &cfg.Log.TransferLog)
 	return keys
 }
 

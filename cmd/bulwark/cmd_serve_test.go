@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"syscall"
@@ -23,6 +25,7 @@ import (
 // serving is a serve command running in the background.
 type serving struct {
 	addrs          []net.Addr
+	admin          string // the admin API's address
 	sigs           chan<- os.Signal
 	stdout, stderr *syncBuffer
 	done           chan int
@@ -43,12 +46,15 @@ func startServeOn(t *testing.T, e *env, tty bool, extra ...string) *serving {
 	a := newApp(strings.NewReader(""), s.stdout, s.stderr)
 	a.stdoutTTY = tty
 	a.started = func(addrs []net.Addr) { started <- addrs }
+	adminAddr := make(chan string, 1)
+	a.adminStarted = func(addr string) { adminAddr <- addr }
 	a.signals = func(c chan<- os.Signal) func() {
 		subscribed <- c
 		return func() {}
 	}
 	args := append([]string{"--data-dir", e.dataDir, "serve",
-		"--listen", "127.0.0.1:0", "--implicit-listen", "127.0.0.1:0", "--passive-ports", "40000-40999"}, extra...)
+		"--listen", "127.0.0.1:0", "--implicit-listen", "127.0.0.1:0", "--passive-ports", "40000-40999",
+		"--admin-listen", "127.0.0.1:0"}, extra...)
 	go func() { s.done <- a.run(context.Background(), args) }()
 
 	deadline := time.After(30 * time.Second)
@@ -62,6 +68,7 @@ func startServeOn(t *testing.T, e *env, tty bool, extra ...string) *serving {
 			t.Fatalf("serve did not start\nstderr: %s", s.stderr)
 		}
 	}
+	s.admin = <-adminAddr
 	return s
 }
 
@@ -230,19 +237,120 @@ func TestPrintFirstUser(t *testing.T) {
 	}
 }
 
-func TestRestartKeys(t *testing.T) {
+func TestKeepRestartKeys(t *testing.T) {
 	old := config.Default()
 	cfg := config.Default()
-	if keys := restartKeys(old, cfg); len(keys) != 0 {
+	if keys := keepRestartKeys(old, cfg); len(keys) != 0 {
 		t.Errorf("no change reported %v", keys)
 	}
+	// Applied on reload: not reported, not touched.
 	cfg.Server.Listen = ":21"
 	cfg.Server.FsyncUploads = false
+	cfg.Log.Level = "debug"
+	cfg.Defender.Threshold = 7
+	cfg.Admin.Listen = ""
+	// Only at restart.
+	cfg.DataDir = "elsewhere"
+	cfg.Server.RunAsUser = "ftp"
+	cfg.Defender.Enabled = false
 	cfg.Log.File = "x.log"
-	cfg.Log.Level = "debug" // applied on reload
-	keys := restartKeys(old, cfg)
-	if strings.Join(keys, ",") != "server.listen,server.fsync_uploads,log.file" {
-		t.Errorf("restartKeys = %v", keys)
+	keys := keepRestartKeys(old, cfg)
+	if strings.Join(keys, ",") != "data_dir,server.run_as_user,defender.enabled,log.file" {
+		t.Errorf("keepRestartKeys = %v", keys)
+	}
+	want := config.Default()
+	want.Server.Listen, want.Server.FsyncUploads, want.Log.Level = ":21", false, "debug"
+	want.Defender.Threshold, want.Admin.Listen = 7, ""
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("after keepRestartKeys:\n%+v\nwant\n%+v", cfg, want)
+	}
+}
+
+// greeting reads the 220 line a new connection to addr gets.
+func greeting(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatalf("greeting: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+func TestServeReloadAppliesNewSettings(t *testing.T) {
+	e := newEnv(t)
+	cfgFile := filepath.Join(t.TempDir(), "bulwark.toml")
+	write := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(cfgFile, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("[users]\ncreate_first_user = false\n[server]\nbanner = \"Before\"\n")
+	s := startServe(t, e, "--config", cfgFile)
+	addr := s.addrs[0].String()
+	held, err := net.DialTimeout("tcp", addr, 10*time.Second) // a session from before
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if got := greeting(t, addr); got != "220 Before" {
+		t.Fatalf("greeting %q", got)
+	}
+
+	write("[users]\ncreate_first_user = false\n[server]\nbanner = \"After\"\n")
+	s.sigs <- syscall.SIGHUP
+	s.waitLog(t, "configuration reloaded")
+	if got := greeting(t, addr); got != "220 After" {
+		t.Errorf("greeting after SIGHUP %q, want the new banner", got)
+	}
+
+	for _, broken := range []struct{ text, want string }{
+		{"[server\nbanner = \"Broken\"\n", "toml"},
+		{"[server]\nbanner = \"Broken\"\nno_such_key = 1\n", "server.no_such_key"},
+	} {
+		before := strings.Count(s.stderr.String(), "reload failed; the running configuration stays")
+		write(broken.text)
+		s.sigs <- syscall.SIGHUP
+		waitUntil(t, "the refusal", func() bool {
+			return strings.Count(s.stderr.String(), "reload failed; the running configuration stays") > before
+		})
+		if !strings.Contains(s.stderr.String(), broken.want) {
+			t.Errorf("refusal does not say %q:\n%s", broken.want, s.stderr)
+		}
+		if got := greeting(t, addr); got != "220 After" {
+			t.Errorf("greeting after a refused reload %q", got)
+		}
+	}
+	// The connection from before the reloads is still there.
+	held.SetReadDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(held)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "220 Before") {
+		t.Fatalf("held connection: %q %v", line, err)
+	}
+	held.Write([]byte("NOOP\r\n"))
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "200") {
+		t.Errorf("NOOP on the held connection: %q %v", line, err)
+	}
+	if code := s.stop(t); code != exitOK {
+		t.Errorf("serve exit %d", code)
+	}
+}
+
+// waitUntil polls cond until it holds, failing after 30 seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bulwark-ftp/bulwark/internal/audit"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
@@ -108,6 +109,7 @@ func (a *app) shareAddCmd() *cobra.Command {
 					}
 					return err
 				}
+				a.record(ctx, st, "share.create", s.Name, nil, audit.Share(s))
 				fmt.Fprintf(a.stdout, "share %q created for %s\n", s.Name, s.Path)
 				return nil
 			})
@@ -142,6 +144,7 @@ func (a *app) shareSetCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				before := frozen(audit.Share(s))
 				if f.Changed("path") {
 					if s.Path, err = shareDir(dir, create); err != nil {
 						return err
@@ -153,6 +156,7 @@ func (a *app) shareSetCmd() *cobra.Command {
 				if err := st.UpdateShare(ctx, s); err != nil {
 					return err
 				}
+				a.record(ctx, st, "share.update", s.Name, before, audit.Share(s))
 				fmt.Fprintf(a.stdout, "share %q updated\n", s.Name)
 				return nil
 			})
@@ -195,6 +199,7 @@ func (a *app) shareDelCmd() *cobra.Command {
 					}
 					return err
 				}
+				a.record(ctx, st, "share.delete", s.Name, audit.Share(s), nil)
 				fmt.Fprintf(a.stdout, "share %q deleted with its grants (%d); the files in %s are kept\n",
 					s.Name, len(grants), s.Path)
 				return nil

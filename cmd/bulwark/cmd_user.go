@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bulwark-ftp/bulwark/internal/audit"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/store"
@@ -189,6 +190,7 @@ func (a *app) userAdd(ctx context.Context, cmd *cobra.Command, u *user.User, edi
 			}
 			return err
 		}
+		a.record(ctx, st, "user.create", u.Name, nil, audit.User(u))
 		fmt.Fprintf(a.stdout, "user %q created, home %s\n", u.Name, u.Home)
 		a.printGenerated(np)
 		if np.imported && !u.MustChangePassword {
@@ -266,6 +268,7 @@ func (a *app) userSetCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				before := frozen(audit.User(u))
 				if f.Changed("home") {
 					if home == "" {
 						return errors.New("--home: must not be empty")
@@ -289,6 +292,7 @@ func (a *app) userSetCmd() *cobra.Command {
 				if err := st.UpdateUser(ctx, u); err != nil {
 					return err
 				}
+				a.record(ctx, st, "user.update", u.Name, before, audit.User(u))
 				fmt.Fprintf(a.stdout, "user %q updated\n", u.Name)
 				if acct.validUntil != nil {
 					a.noteValidUntil(u)
@@ -330,10 +334,12 @@ func (a *app) userEnableCmd(disable bool) *cobra.Command {
 					fmt.Fprintf(a.stdout, "user %q is already %s\n", u.Name, state)
 					return nil
 				}
+				before := frozen(audit.User(u))
 				u.Disabled = disable
 				if err := st.UpdateUser(ctx, u); err != nil {
 					return err
 				}
+				a.record(ctx, st, "user."+verb, u.Name, before, audit.User(u))
 				fmt.Fprintf(a.stdout, "user %q %s\n", u.Name, state)
 				return nil
 			})
@@ -366,6 +372,7 @@ func (a *app) userDelCmd() *cobra.Command {
 					}
 					return err
 				}
+				a.record(ctx, st, "user.delete", u.Name, audit.User(u), nil)
 				fmt.Fprintf(a.stdout, "user %q deleted; home directory %s kept\n", u.Name, u.Home)
 				return nil
 			})

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bulwark-ftp/bulwark/internal/audit"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
@@ -58,6 +59,11 @@ func createFirstUser(ctx context.Context, cfg *config.Config, st store.Store, lo
 		return nil, "", err
 	}
 	logger.Info("created the first user", "user", u.Name, "home", u.Home)
+	// Recorded as a change from the command line, by whoever runs serve. A
+	// failed record does not undo the account, which is made already.
+	if err := audit.Record(ctx, st, now, audit.LocalActor(), "user.create", u.Name, nil, audit.User(u)); err != nil {
+		logger.Warn("the first user was created but not recorded in the audit trail", "user", u.Name, "err", err)
+	}
 	return u, pw, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bulwark-ftp/bulwark/internal/audit"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
@@ -143,6 +144,7 @@ func (a *app) grant(ctx context.Context, st store.Store, name string, who *grant
 		return err
 	}
 	replaced := false
+	var before any // the grant replaced, if any
 	for _, old := range all {
 		if !who.matches(old) || old.At != at {
 			continue
@@ -153,6 +155,7 @@ func (a *app) grant(ctx context.Context, st store.Store, name string, who *grant
 				at, g.Grantee(), old.Share)
 		}
 		g.Limits, replaced = old.Limits, true
+		before = audit.Grant(old)
 	}
 	edit.apply(&g.Limits)
 	if err := st.SetGrant(ctx, g); err != nil {
@@ -161,6 +164,7 @@ func (a *app) grant(ctx context.Context, st store.Store, name string, who *grant
 		}
 		return err
 	}
+	a.record(ctx, st, "share.grant", s.Name, before, audit.Grant(g))
 	verb := "granted to"
 	if replaced {
 		verb = "grant updated for"
@@ -225,7 +229,11 @@ func (a *app) revoke(ctx context.Context, st store.Store, name string, who *gran
 		return fmt.Errorf("share %q: no grant to %s%s", s.Name, who, where)
 	}
 	for _, g := range found {
-		if err := st.RemoveGrant(ctx, g.Share, g.User, g.Group, g.At); err != nil && !errors.Is(err, store.ErrNotFound) {
+		err := st.RemoveGrant(ctx, g.Share, g.User, g.Group, g.At)
+		switch {
+		case err == nil:
+			a.record(ctx, st, "share.revoke", s.Name, audit.Grant(g), nil)
+		case !errors.Is(err, store.ErrNotFound): // not found: revoked meanwhile by someone who recorded it
 			return err
 		}
 		fmt.Fprintf(a.stdout, "share %q revoked from %s at %s\n", s.Name, g.Grantee(), g.At)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bulwark-ftp/bulwark/internal/audit"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/store"
@@ -171,6 +172,7 @@ func (a *app) userPasswdCmd() *cobra.Command {
 				if err := st.SetPassword(ctx, u.Name, np.hash, a.now(), mustChange, pol.History); err != nil {
 					return err
 				}
+				a.record(ctx, st, "user.password", u.Name, nil, audit.PasswordChanged)
 				fmt.Fprintf(a.stdout, "password of user %q changed\n", u.Name)
 				a.printGenerated(np)
 				if mustChange {

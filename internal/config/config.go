@@ -33,6 +33,7 @@ type Config struct {
 	Users          Users          `toml:"users"`
 	Defender       Defender       `toml:"defender"`
 	Access         Access         `toml:"access"`
+	Admin          Admin          `toml:"admin"`
 	Log            Log            `toml:"log"`
 }
 
@@ -50,6 +51,7 @@ func Default() *Config {
 		Users:          Users{CreateFirstUser: true, HomeRoot: "homes"},
 		Defender:       defaultDefender(),
 		Access:         defaultAccess(),
+		Admin:          defaultAdmin(),
 		Log:            Log{Format: "text", Level: "info"},
 	}
 }
@@ -97,6 +99,7 @@ func (c *Config) Validate() error {
 		c.Users.Validate(),
 		c.Defender.Validate(),
 		c.Access.Validate(),
+		c.Admin.Validate(),
 		c.Log.Validate(),
 	)
 	return errors.Join(errs...)

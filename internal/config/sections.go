@@ -32,6 +32,11 @@ type Server struct {
 	// replaces the previous version. False trades that durability for
 	// speed; the replacement stays atomic either way.
 	FsyncUploads bool `toml:"fsync_uploads"`
+	// RunAsUser and RunAsGroup name the account serve switches to once it
+	// has bound its listeners and opened its files, when started as root.
+	// "" keeps the account it was started as.
+	RunAsUser  string `toml:"run_as_user"`
+	RunAsGroup string `toml:"run_as_group"`
 }
 
 func defaultServer() Server {
@@ -342,6 +347,9 @@ type Log struct {
 	Level  string `toml:"level"`
 	// File is appended to; "" logs to standard error.
 	File string `toml:"file"`
+	// TransferLog is a file to append one line per transfer to, in the
+	// xferlog format of wu-ftpd, vsftpd and ProFTPD; "" writes none.
+	TransferLog string `toml:"transfer_log"`
 }
 
 // Validate checks the [log] section.

@@ -12,9 +12,7 @@ import (
 // would catch. Account names are compared without regard to letter case,
 // as the user store compares them.
 type accounts struct {
-	cfg   *Config
-	now   func() time.Time
-	width int64
+	now func() time.Time
 
 	mu sync.Mutex
 	m  *lru[string, account]
@@ -28,11 +26,9 @@ type account struct {
 	until time.Time
 }
 
-func (as *accounts) init(cfg *Config, now func() time.Time) {
-	as.cfg = cfg
+func (as *accounts) init(maxAccounts int, now func() time.Time) {
 	as.now = now
-	as.width = bucketWidth(cfg.AccountWindow)
-	as.m = newLRU[string, account](cfg.MaxAccounts)
+	as.m = newLRU[string, account](maxAccounts)
 }
 
 func accountKey(user string) string { return strings.ToLower(user) }
@@ -44,7 +40,7 @@ func accountKey(user string) string { return strings.ToLower(user) }
 // Failures from safelisted addresses are not counted.
 func (d *Defender) AccountFailure(user string, addr netip.Addr) (until time.Time, started bool) {
 	as := &d.accounts
-	if _, ok := d.safe.match(normAddr(addr)); ok {
+	if _, ok := d.rules.Load().safe.match(normAddr(addr)); ok {
 		until, _ = d.AccountProtected(user)
 		return until, false
 	}
@@ -53,27 +49,30 @@ func (d *Defender) AccountFailure(user string, addr netip.Addr) (until time.Time
 
 	as.mu.Lock()
 	defer as.mu.Unlock()
+	// Loaded under as.mu: the account buckets match these rules.
+	r := d.rules.Load()
+	width := r.accWidth
 	acc, ok := as.m.get(key)
 	if !ok {
 		// A kept key must not share memory with the caller's string, which
 		// may be a slice of a whole command line.
 		acc = as.m.getOrAdd(strings.Clone(key))
 	}
-	i := acc.advance(bucketIndex(now, as.width), func(i int) { acc.fails[i] = 0 })
+	i := acc.advance(bucketIndex(now, width), func(i int) { acc.fails[i] = 0 })
 	acc.fails[i]++
 	if now.Before(acc.until) {
 		return acc.until, false
 	}
 	acc.until = time.Time{}
-	oldest := bucketIndex(now, as.width) - slots + 1
+	oldest := bucketIndex(now, width) - slots + 1
 	n := 0
 	for b := max(acc.head-slots+1, oldest); b <= acc.head; b++ {
 		n += int(acc.fails[b%slots])
 	}
-	if n < d.cfg.AccountThreshold {
+	if n < r.cfg.AccountThreshold {
 		return time.Time{}, false
 	}
-	acc.until = now.Add(d.cfg.AccountCooldown)
+	acc.until = now.Add(r.cfg.AccountCooldown)
 	return acc.until, true
 }
 

@@ -85,14 +85,15 @@ func TestConfigValidate(t *testing.T) {
 
 func TestConfigDefaultsApplied(t *testing.T) {
 	d := New(Config{Threshold: 50, Scores: map[Event]int{EventTLSFailure: 0}}, newClock().Now)
-	if d.cfg.Window != 10*time.Minute || d.cfg.BanTime != 15*time.Minute || d.cfg.IPv6Prefix != 64 {
-		t.Errorf("zero fields not defaulted: %+v", d.cfg)
+	r := d.rules.Load()
+	if r.cfg.Window != 10*time.Minute || r.cfg.BanTime != 15*time.Minute || r.cfg.IPv6Prefix != 64 {
+		t.Errorf("zero fields not defaulted: %+v", r.cfg)
 	}
-	if d.points[EventHoneypot] != 50 {
-		t.Errorf("honeypot score = %d, want the threshold 50", d.points[EventHoneypot])
+	if r.points[EventHoneypot] != 50 {
+		t.Errorf("honeypot score = %d, want the threshold 50", r.points[EventHoneypot])
 	}
-	if d.points[EventTLSFailure] != 0 || d.points[EventBadPassword] != 5 {
-		t.Errorf("scores = %v", d.points)
+	if r.points[EventTLSFailure] != 0 || r.points[EventBadPassword] != 5 {
+		t.Errorf("scores = %v", r.points)
 	}
 	if !d.IsHoneypot("Administrator") {
 		t.Error("default honeypots missing")
@@ -101,7 +102,7 @@ func TestConfigDefaultsApplied(t *testing.T) {
 	cfg := DefaultConfig()
 	d = New(cfg, nil)
 	cfg.Scores[EventBadPassword] = 1000
-	if d.points[EventBadPassword] != 5 {
+	if d.rules.Load().points[EventBadPassword] != 5 {
 		t.Error("Defender follows changes to the caller's map")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,20 +19,48 @@ const ReasonBlocklist = "blocklist"
 // Defender keeps scores, bans and account protection. It is safe for
 // concurrent use.
 type Defender struct {
-	cfg       Config
-	now       func() time.Time
-	points    [numEvents + 1]int
-	width     int64 // of a score bucket
-	safe      prefixSet
-	block     prefixSet
-	honeypots map[string]struct{}
-	bans      *banTable
+	now func() time.Time
+	// rules is replaced whole by SetConfig. Score and account buckets
+	// depend on its windows, so it changes only with mu and accounts.mu
+	// held, and whoever reads the windows loads it under those locks.
+	rules atomic.Pointer[rules]
+	bans  *banTable
 
 	mu      sync.Mutex // guards tracked and history
 	tracked *lru[netip.Prefix, score]
 	history *lru[netip.Prefix, offences]
 
 	accounts accounts
+}
+
+// rules is a configuration in the form the Defender reads it. It never
+// changes once made.
+type rules struct {
+	cfg       Config
+	points    [numEvents + 1]int
+	width     int64 // of a score bucket
+	accWidth  int64 // of an account failure bucket
+	safe      prefixSet
+	block     prefixSet
+	honeypots map[string]struct{}
+}
+
+func newRules(cfg Config) *rules {
+	r := &rules{
+		cfg:       cfg,
+		width:     bucketWidth(cfg.Window),
+		accWidth:  bucketWidth(cfg.AccountWindow),
+		safe:      newPrefixSet(cfg.Safelist),
+		block:     newPrefixSet(cfg.Blocklist),
+		honeypots: make(map[string]struct{}, len(cfg.Honeypots)),
+	}
+	for e, p := range cfg.Scores {
+		r.points[e] = p
+	}
+	for _, h := range cfg.Honeypots {
+		r.honeypots[strings.ToLower(strings.TrimSpace(h))] = struct{}{}
+	}
+	return r
 }
 
 // New returns a Defender with cfg's rules, its zero fields set to their
@@ -43,23 +72,13 @@ func New(cfg Config, now func() time.Time) *Defender {
 	}
 	cfg = cfg.sane()
 	d := &Defender{
-		cfg:       cfg,
-		now:       now,
-		width:     bucketWidth(cfg.Window),
-		safe:      newPrefixSet(cfg.Safelist),
-		block:     newPrefixSet(cfg.Blocklist),
-		honeypots: make(map[string]struct{}, len(cfg.Honeypots)),
-		bans:      newBanTable(cfg.MaxTracked),
-		tracked:   newLRU[netip.Prefix, score](cfg.MaxTracked),
-		history:   newLRU[netip.Prefix, offences](cfg.MaxTracked),
+		now:     now,
+		bans:    newBanTable(cfg.MaxTracked),
+		tracked: newLRU[netip.Prefix, score](cfg.MaxTracked),
+		history: newLRU[netip.Prefix, offences](cfg.MaxTracked),
 	}
-	for e, p := range cfg.Scores {
-		d.points[e] = p
-	}
-	for _, h := range cfg.Honeypots {
-		d.honeypots[strings.ToLower(strings.TrimSpace(h))] = struct{}{}
-	}
-	d.accounts.init(&d.cfg, now)
+	d.rules.Store(newRules(cfg))
+	d.accounts.init(cfg.MaxAccounts, now)
 	return d
 }
 
@@ -67,17 +86,17 @@ func New(cfg Config, now func() time.Time) *Defender {
 // itself for IPv4 (an IPv4-mapped IPv6 address counts as IPv4), its
 // IPv6Prefix-long prefix for IPv6. An invalid addr gives the zero Prefix.
 func (d *Defender) Key(addr netip.Addr) netip.Prefix {
-	return d.key(normAddr(addr))
+	return d.rules.Load().key(normAddr(addr))
 }
 
-func (d *Defender) key(a netip.Addr) netip.Prefix {
+func (r *rules) key(a netip.Addr) netip.Prefix {
 	if !a.IsValid() {
 		return netip.Prefix{}
 	}
 	if a.Is4() {
 		return netip.PrefixFrom(a, 32)
 	}
-	p, _ := a.Prefix(d.cfg.IPv6Prefix)
+	p, _ := a.Prefix(r.cfg.IPv6Prefix)
 	return p
 }
 
@@ -91,10 +110,11 @@ func (d *Defender) Banned(addr netip.Addr) (Ban, bool) {
 	if !a.IsValid() {
 		return Ban{}, false
 	}
-	if _, ok := d.safe.match(a); ok {
+	r := d.rules.Load()
+	if _, ok := r.safe.match(a); ok {
 		return Ban{}, false
 	}
-	if p, ok := d.block.match(a); ok {
+	if p, ok := r.block.match(a); ok {
 		return Ban{Prefix: p, Reason: ReasonBlocklist}, true
 	}
 	b, ok, expired := d.bans.lookup(a, d.now)
@@ -116,33 +136,32 @@ func (d *Defender) Record(addr netip.Addr, ev Event, detail string) (*Ban, bool)
 	if !a.IsValid() || !ev.valid() {
 		return nil, false
 	}
-	if _, ok := d.safe.match(a); ok {
-		return nil, false
-	}
-	if _, ok := d.block.match(a); ok {
+	if r := d.rules.Load(); r.listed(a) {
 		return nil, false
 	}
 	now := d.now()
-	key := d.key(a)
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// Loaded again under mu: the buckets of tracked match these rules.
+	r := d.rules.Load()
+	key := r.key(a)
 	if d.bans.touch(a, now) {
 		return nil, false
 	}
-	points := d.points[ev]
+	points := r.points[ev]
 	if points == 0 {
 		return nil, false
 	}
 	s := d.tracked.getOrAdd(key)
-	s.add(now, d.width, ev, points, detail)
-	if s.total(now, d.width) < d.cfg.Threshold {
+	s.add(now, r.width, ev, points, detail)
+	if s.total(now, r.width) < r.cfg.Threshold {
 		return nil, false
 	}
 
-	reason, n := s.reason(now, d.width)
+	reason, n := s.reason(now, r.width)
 	d.tracked.remove(key) // the ban takes over; a later score starts afresh
-	level := d.history.getOrAdd(key).add(now, d.cfg.OffenceMemory)
+	level := d.history.getOrAdd(key).add(now, r.cfg.OffenceMemory)
 	b := Ban{
 		Prefix: key,
 		Reason: reason,
@@ -150,15 +169,25 @@ func (d *Defender) Record(addr netip.Addr, ev Event, detail string) (*Ban, bool)
 		Last:   now,
 		Count:  n,
 		Level:  level,
-		Until:  now.Add(banDuration(&d.cfg, level)),
+		Until:  now.Add(banDuration(&r.cfg, level)),
 	}
 	d.bans.put(b, now)
 	return &b, true
 }
 
+// listed reports whether a (normalised) is on the safelist or the
+// blocklist, the addresses that are never scored.
+func (r *rules) listed(a netip.Addr) bool {
+	if _, ok := r.safe.match(a); ok {
+		return true
+	}
+	_, ok := r.block.match(a)
+	return ok
+}
+
 // IsHoneypot reports whether name is a honeypot user name.
 func (d *Defender) IsHoneypot(name string) bool {
-	_, ok := d.honeypots[strings.ToLower(name)]
+	_, ok := d.rules.Load().honeypots[strings.ToLower(name)]
 	return ok
 }
 
@@ -189,7 +218,7 @@ func (d *Defender) Ban(b Ban) {
 	if !b.Manual && b.Level > 0 {
 		h := d.history.getOrAdd(p)
 		h.seed(b.Level, b.First)
-		h.forget(now, d.cfg.OffenceMemory)
+		h.forget(now, d.rules.Load().cfg.OffenceMemory)
 		if h.n == 0 {
 			d.history.remove(p)
 		}
@@ -207,7 +236,7 @@ func (d *Defender) Unban(prefix netip.Prefix) bool {
 		return false
 	}
 	if p.IsSingleIP() {
-		p = d.key(p.Addr())
+		p = d.rules.Load().key(p.Addr())
 	}
 	inside := func(k netip.Prefix) bool { return k.Bits() >= p.Bits() && p.Contains(k.Addr()) }
 

@@ -32,8 +32,8 @@ type refuseLine struct {
 
 // admit asks the Gate about a new connection and refuses it on the spot
 // when the Gate says no. It reports whether a session may start.
-func (srv *Server) admit(conn net.Conn) bool {
-	g := srv.cfg.gate
+func (srv *Server) admit(cfg *config, conn net.Conn) bool {
+	g := cfg.gate
 	if g == nil {
 		return true
 	}
@@ -43,7 +43,7 @@ func (srv *Server) admit(conn net.Conn) bool {
 		return true
 	}
 	srv.refuse(conn, reply)
-	if l := srv.cfg.logger; l.Enabled(context.Background(), slog.LevelDebug) {
+	if l := cfg.logger; l.Enabled(context.Background(), slog.LevelDebug) {
 		l.Debug("connection refused by gate", "client", remote.Addr().String())
 	}
 	return false
@@ -55,7 +55,7 @@ func (srv *Server) askGate(g Gate, remote netip.AddrPort) (ok bool, reply string
 	defer func() {
 		if r := recover(); r != nil {
 			srv.panics.Add(1)
-			srv.cfg.logger.Error("panic recovered", "in", "gate", "client", remote.Addr().String(),
+			srv.settings().logger.Error("panic recovered", "in", "gate", "client", remote.Addr().String(),
 				"panic", r, "stack", string(debug.Stack()))
 			ok, reply = false, ""
 		}

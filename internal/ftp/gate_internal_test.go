@@ -73,7 +73,7 @@ func TestAdmit(t *testing.T) {
 				return tt.ok, tt.reply
 			}))
 			c := newFakeConn("[::ffff:192.0.2.7]:4242")
-			if got := srv.admit(c); got != tt.ok {
+			if got := srv.admit(srv.settings(), c); got != tt.ok {
 				t.Errorf("admit = %v", got)
 			}
 			if string(c.written) != tt.wantWrite || c.closed != tt.wantClose {
@@ -116,7 +116,7 @@ func BenchmarkRefuse(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				c.reset()
-				if srv.admit(c) {
+				if srv.admit(srv.settings(), c) {
 					b.Fatal("admitted")
 				}
 			}

@@ -20,10 +20,16 @@ import (
 // or Close.
 var ErrServerClosed = errors.New("ftp: server closed")
 
+// ErrListenerClosed is returned by Serve and ServeImplicitTLS when
+// CloseListener stopped their listener.
+var ErrListenerClosed = errors.New("ftp: listener closed")
+
 // Server is an FTP/FTPS server. Its exported fields are settings read when
 // the server first serves; the zero value of each is useful, and the zero
-// value of the secure ones is the secure choice. Serve and ServeImplicitTLS
-// may run at the same time on different listeners.
+// value of the secure ones is the secure choice. Changing them afterwards
+// has no effect: Reconfigure replaces the settings of a running server.
+// Serve and ServeImplicitTLS may run at the same time on different
+// listeners.
 type Server struct {
 	// Auth checks logins. It is required.
 	Auth Authenticator
@@ -92,11 +98,14 @@ type Server struct {
 	Now func() time.Time
 
 	initOnce sync.Once
-	cfg      *config
-	cmds     map[string]command
+	// cfg is the settings new connections get; a session keeps the one
+	// it started with (see Reconfigure).
+	cfg  atomic.Pointer[config]
+	cmds map[string]command
 
-	mu         sync.Mutex
-	listeners  map[*net.Listener]struct{}
+	mu sync.Mutex
+	// listeners maps each served listener to whether it is implicit TLS.
+	listeners  map[*net.Listener]bool
 	sessions   map[*session]struct{}
 	inShutdown atomic.Bool
 	panics     atomic.Int64
@@ -106,7 +115,7 @@ type Server struct {
 }
 
 // config is the copy of the settings the server runs with, defaults
-// applied. Changing the Server's fields after it started has no effect.
+// applied. It is never changed once made: Reconfigure stores a new one.
 type config struct {
 	auth               Authenticator
 	tls                *tls.Config
@@ -141,59 +150,67 @@ const (
 
 func (srv *Server) init() {
 	srv.initOnce.Do(func() {
-		c := &config{
-			auth:               srv.Auth,
-			allowCleartext:     srv.AllowCleartext,
-			allowUnresumedData: srv.AllowUnresumedData,
-			portMin:            srv.PassivePortMin,
-			portMax:            srv.PassivePortMax,
-			passiveAddr:        srv.PassiveAddress.Unmap(),
-			disableActive:      srv.DisableActive,
-			idleTimeout:        srv.IdleTimeout,
-			dataTimeout:        srv.DataTimeout,
-			loginTimeout:       srv.LoginTimeout,
-			maxLoginFailures:   srv.MaxLoginFailures,
-			maxLine:            srv.MaxLineLength,
-			banner:             srv.Banner,
-			gate:               srv.Gate,
-			events:             srv.Events,
-			observer:           srv.Observer,
-			logger:             srv.Logger,
-			now:                srv.Now,
-		}
-		if srv.TLSConfig != nil {
-			c.tls = srv.TLSConfig.Clone()
-		}
-		if c.idleTimeout <= 0 {
-			c.idleTimeout = defaultIdleTimeout
-		}
-		if c.dataTimeout <= 0 {
-			c.dataTimeout = defaultDataTimeout
-		}
-		if c.loginTimeout <= 0 {
-			c.loginTimeout = defaultLoginTimeout
-		}
-		if c.maxLoginFailures <= 0 {
-			c.maxLoginFailures = defaultMaxLoginFailures
-		}
-		if c.maxLine <= 0 {
-			c.maxLine = defaultMaxLine
-		}
-		if c.banner == "" {
-			c.banner = defaultBanner
-		}
-		if c.logger == nil {
-			c.logger = slog.New(slog.DiscardHandler)
-		}
-		if c.now == nil {
-			c.now = time.Now
-		}
-		srv.cfg = c
+		srv.cfg.Store(srv.newConfig())
 		srv.cmds = commandTable()
-		srv.listeners = make(map[*net.Listener]struct{})
+		srv.listeners = make(map[*net.Listener]bool)
 		srv.sessions = make(map[*session]struct{})
 	})
 }
+
+// newConfig copies srv's exported fields and applies the defaults.
+func (srv *Server) newConfig() *config {
+	c := &config{
+		auth:               srv.Auth,
+		allowCleartext:     srv.AllowCleartext,
+		allowUnresumedData: srv.AllowUnresumedData,
+		portMin:            srv.PassivePortMin,
+		portMax:            srv.PassivePortMax,
+		passiveAddr:        srv.PassiveAddress.Unmap(),
+		disableActive:      srv.DisableActive,
+		idleTimeout:        srv.IdleTimeout,
+		dataTimeout:        srv.DataTimeout,
+		loginTimeout:       srv.LoginTimeout,
+		maxLoginFailures:   srv.MaxLoginFailures,
+		maxLine:            srv.MaxLineLength,
+		banner:             srv.Banner,
+		gate:               srv.Gate,
+		events:             srv.Events,
+		observer:           srv.Observer,
+		logger:             srv.Logger,
+		now:                srv.Now,
+	}
+	if srv.TLSConfig != nil {
+		c.tls = srv.TLSConfig.Clone()
+	}
+	if c.idleTimeout <= 0 {
+		c.idleTimeout = defaultIdleTimeout
+	}
+	if c.dataTimeout <= 0 {
+		c.dataTimeout = defaultDataTimeout
+	}
+	if c.loginTimeout <= 0 {
+		c.loginTimeout = defaultLoginTimeout
+	}
+	if c.maxLoginFailures <= 0 {
+		c.maxLoginFailures = defaultMaxLoginFailures
+	}
+	if c.maxLine <= 0 {
+		c.maxLine = defaultMaxLine
+	}
+	if c.banner == "" {
+		c.banner = defaultBanner
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c
+}
+
+// settings returns the settings new connections get.
+func (srv *Server) settings() *config { return srv.cfg.Load() }
 
 // check reports a configuration under which no client could ever log in.
 func (c *config) check() error {
@@ -210,8 +227,9 @@ func (c *config) check() error {
 }
 
 // Serve accepts connections on l for plain FTP and explicit FTPS (AUTH TLS)
-// until Shutdown or Close, and then returns ErrServerClosed. l is closed
-// when Serve returns.
+// until Shutdown or Close, and then returns ErrServerClosed (or until
+// CloseListener(l), and then returns ErrListenerClosed). l is closed when
+// Serve returns.
 func (srv *Server) Serve(l net.Listener) error {
 	return srv.serve(l, false)
 }
@@ -220,7 +238,7 @@ func (srv *Server) Serve(l net.Listener) error {
 // (implicit FTPS). It needs TLSConfig.
 func (srv *Server) ServeImplicitTLS(l net.Listener) error {
 	srv.init()
-	if srv.cfg.tls == nil {
+	if srv.settings().tls == nil {
 		l.Close()
 		return errors.New("ftp: ServeImplicitTLS needs a TLSConfig")
 	}
@@ -229,15 +247,15 @@ func (srv *Server) ServeImplicitTLS(l net.Listener) error {
 
 func (srv *Server) serve(l net.Listener, implicit bool) error {
 	srv.init()
-	if err := srv.cfg.check(); err != nil {
+	if err := srv.settings().check(); err != nil {
 		l.Close()
 		return err
 	}
-	if !srv.trackListener(&l, true) {
+	if !srv.trackListener(&l, implicit, true) {
 		l.Close()
 		return ErrServerClosed
 	}
-	defer srv.trackListener(&l, false)
+	defer srv.trackListener(&l, implicit, false)
 
 	var backoff time.Duration
 	for {
@@ -246,26 +264,34 @@ func (srv *Server) serve(l net.Listener, implicit bool) error {
 			if srv.inShutdown.Load() {
 				return ErrServerClosed
 			}
+			if !srv.serving(&l) {
+				return ErrListenerClosed
+			}
 			if isTemporaryAccept(err) {
 				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				srv.cfg.logger.Warn("accept failed; retrying", "err", err, "delay", backoff)
+				srv.settings().logger.Warn("accept failed; retrying", "err", err, "delay", backoff)
 				time.Sleep(backoff)
 				continue
 			}
 			return err
 		}
 		backoff = 0
-		if !srv.admit(conn) {
+		// One reading of the settings serves the whole connection, so
+		// that the Gate that admitted it is the one told when it ends.
+		cfg := srv.settings()
+		if !srv.admit(cfg, conn) {
 			continue
 		}
-		go srv.handleConn(conn, implicit)
+		go srv.handleConn(cfg, conn, implicit)
 	}
 }
 
 // handleConn runs the session of an admitted connection.
-func (srv *Server) handleConn(conn net.Conn, implicit bool) {
-	s := newSession(srv, conn, implicit)
-	if !srv.trackSession(s, true) {
+func (srv *Server) handleConn(cfg *config, conn net.Conn, implicit bool) {
+	s := newSession(srv, cfg, conn, implicit)
+	// Reconfigure refuses to drop TLS while an implicit listener is
+	// served; the first test only covers one that started meanwhile.
+	if (implicit && cfg.tls == nil) || !srv.trackSession(s, true) {
 		conn.Close()
 		s.gateDone()
 		return
@@ -285,17 +311,53 @@ func isTemporaryAccept(err error) bool {
 	return errors.As(err, &t) && t.Temporary()
 }
 
-func (srv *Server) trackListener(l *net.Listener, add bool) bool {
+func (srv *Server) trackListener(l *net.Listener, implicit, add bool) bool {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if add {
 		if srv.inShutdown.Load() {
 			return false
 		}
-		srv.listeners[l] = struct{}{}
+		srv.listeners[l] = implicit
 		return true
 	}
 	delete(srv.listeners, l)
+	return true
+}
+
+// serving reports whether l is still one of the served listeners.
+func (srv *Server) serving(l *net.Listener) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	_, ok := srv.listeners[l]
+	return ok
+}
+
+// CloseListener stops accepting on l, which Serve or ServeImplicitTLS
+// serves, and closes it; that Serve then returns ErrListenerClosed. The
+// sessions that came in through l go on as if nothing happened: this is
+// how a listener moves to another address without dropping anyone. It
+// reports false when l was not being served.
+func (srv *Server) CloseListener(l net.Listener) bool {
+	srv.init()
+	srv.mu.Lock()
+	var found *net.Listener
+	for k := range srv.listeners {
+		if *k == l {
+			found = k
+			break
+		}
+	}
+	if found != nil {
+		// Forgotten before the close, so that the accept loop knows the
+		// error it gets is this close and not a failure.
+		delete(srv.listeners, found)
+	}
+	srv.mu.Unlock()
+	if found == nil {
+		return false
+	}
+	l.Close()
 	return true
 }
 

@@ -93,8 +93,9 @@ type session struct {
 	loginGen              uint64 // counts login timers, so a stale one does nothing
 }
 
-func newSession(srv *Server, conn net.Conn, implicit bool) *session {
-	cfg := srv.cfg
+// newSession makes the session of conn with cfg, the settings it keeps to
+// its end.
+func newSession(srv *Server, cfg *config, conn net.Conn, implicit bool) *session {
 	idb := make([]byte, 6)
 	rand.Read(idb)
 	s := &session{

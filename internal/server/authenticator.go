@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bulwark-ftp/bulwark/internal/auth"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/ftp"
+	"github.com/bulwark-ftp/bulwark/internal/metrics"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 	"github.com/bulwark-ftp/bulwark/internal/vfs"
@@ -18,20 +20,24 @@ import (
 // authenticator adapts the login pipeline to the engine: a successful login
 // gets the user's jailed file system.
 type authenticator struct {
-	pipeline *auth.Pipeline
-	cfg      *config.Config
+	// pipeline and cfg are replaced whole by a reload.
+	pipeline atomic.Pointer[auth.Pipeline]
+	cfg      atomic.Pointer[config.Config]
 	logger   *slog.Logger
 	store    store.Store
 	gen      *generation
 	usage    *usageBook
 	sessions sessionCounter
+	// metrics counts logins by outcome; nil counts nothing.
+	metrics *metrics.Metrics
 
 	mu       sync.Mutex
 	accesses map[string]*userAccess
 }
 
-func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.LoginResult, error) {
-	u, err := a.pipeline.Login(ctx, auth.Attempt{
+func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (_ *ftp.LoginResult, err error) {
+	defer func() { a.metrics.Login(err == nil, loginReason(err)) }()
+	u, err := a.pipeline.Load().Login(ctx, auth.Attempt{
 		SessionID: info.SessionID,
 		Remote:    info.Remote,
 		User:      info.User,
@@ -43,7 +49,7 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 		var fe *auth.FailureError
 		if errors.As(err, &fe) {
 			reason = fe.Reason.String()
-			if fe.Explain != "" && a.cfg.Access.ExplainDenials {
+			if fe.Explain != "" && a.cfg.Load().Access.ExplainDenials {
 				// The site chose helpful replies over not confirming
 				// credentials: say why (RFC 959 §4.2.2: 530).
 				return nil, &explainedFailure{reason: reason, text: "Login refused: " + fe.Explain}
@@ -53,7 +59,7 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 	}
 	home := u.Home
 	if !filepath.IsAbs(home) {
-		home = a.cfg.Resolve(home)
+		home = a.cfg.Load().Resolve(home)
 	}
 	acc := a.accessFor(u)
 	release, err := a.sessions.acquire(u.Name, acc.User().MaxSessions)
@@ -68,7 +74,7 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 		Meter:           acc.meter(a.usage, home),
 		UploadLimiter:   acc.up,
 		DownloadLimiter: acc.down,
-		NoSync:          !a.cfg.Server.FsyncUploads,
+		NoSync:          !a.cfg.Load().Server.FsyncUploads,
 	})
 	if err != nil {
 		release()
@@ -77,7 +83,7 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 		a.logger.Error("home directory unusable", "user", u.Name, "err", err)
 		return nil, &ftp.LoginFailure{Reason: "home_unusable"}
 	}
-	state, err := a.pipeline.PasswordState(ctx, u)
+	state, err := a.pipeline.Load().PasswordState(ctx, u)
 	if err != nil {
 		fsys.Close()
 		release()
@@ -105,7 +111,7 @@ func (a *authenticator) Login(ctx context.Context, info ftp.LoginInfo) (*ftp.Log
 // changePassword implements SITE PSWD for one session's user.
 func (a *authenticator) changePassword(info ftp.LoginInfo, name string) func(ctx context.Context, oldPassword, newPassword string) (string, error) {
 	return func(ctx context.Context, oldPassword, newPassword string) (string, error) {
-		err := a.pipeline.ChangePassword(ctx, auth.Attempt{
+		err := a.pipeline.Load().ChangePassword(ctx, auth.Attempt{
 			SessionID: info.SessionID,
 			Remote:    info.Remote,
 			User:      name,

@@ -14,6 +14,9 @@ const banSyncInterval = 500 * time.Millisecond
 // added are applied (and end the banned source's sessions), bans it removed
 // are lifted. It runs at start and whenever the store's ban version moves.
 func (s *Server) syncBans(ctx context.Context) error {
+	// The sync loop and Refresh (admin API) may run it at once.
+	s.bansMu.Lock()
+	defer s.bansMu.Unlock()
 	version, err := s.store.BansVersion(ctx)
 	if err != nil {
 		return err

@@ -3,9 +3,10 @@ package server
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
-	"github.com/bulwark-ftp/bulwark/internal/access"
 	"github.com/bulwark-ftp/bulwark/internal/defender"
+	"github.com/bulwark-ftp/bulwark/internal/metrics"
 )
 
 // gate is the first thing a connection meets, before TLS or any reply:
@@ -14,36 +15,53 @@ import (
 // all in memory and cheap, so that a flood from banned addresses costs the
 // server next to nothing.
 type gate struct {
-	// serverIP holds the server-level allow and deny lists.
-	serverIP access.IPRules
-	def      *defender.Defender
-	reply    string
-	maxAll   int
-	maxPerIP int
-	onLimit  func(addr netip.Addr)
+	// limits are the server IP rules, refusal reply and caps; a reload
+	// replaces them (see gateLimits).
+	limits  atomic.Pointer[gateLimits]
+	def     *defender.Defender
+	onLimit func(addr netip.Addr)
+	// metrics counts admissions and refusals; nil counts nothing.
+	metrics *metrics.Metrics
 
 	mu    sync.Mutex
 	total int
 	perIP map[netip.Addr]int
 }
 
-func newGate(def *defender.Defender, reply string, maxAll, maxPerIP int, onLimit func(netip.Addr)) *gate {
-	return &gate{def: def, reply: reply, maxAll: maxAll, maxPerIP: maxPerIP, onLimit: onLimit, perIP: map[netip.Addr]int{}}
+func newGate(def *defender.Defender, lim *gateLimits, onLimit func(netip.Addr)) *gate {
+	g := &gate{def: def, onLimit: onLimit, perIP: map[netip.Addr]int{}}
+	g.limits.Store(lim)
+	return g
 }
 
 func (g *gate) Admit(remote netip.AddrPort) (bool, string) {
 	addr := remote.Addr().Unmap()
-	if !serverIPAllowed(g.serverIP, addr) {
-		return false, g.reply
+	lim := g.limits.Load()
+	if !serverIPAllowed(lim.serverIP, addr) {
+		g.metrics.ConnRefused(metrics.RefusedServerRule)
+		return false, lim.reply
 	}
 	if g.def != nil {
-		if _, banned := g.def.Banned(addr); banned {
-			return false, g.reply
+		if b, banned := g.def.Banned(addr); banned {
+			if b.Reason == defender.ReasonBlocklist {
+				g.metrics.ConnRefused(metrics.RefusedBlocklisted)
+			} else {
+				g.metrics.ConnRefused(metrics.RefusedBanned)
+			}
+			return false, lim.reply
 		}
 	}
 	g.mu.Lock()
-	if (g.maxAll > 0 && g.total >= g.maxAll) || (g.maxPerIP > 0 && g.perIP[addr] >= g.maxPerIP) {
+	over := ""
+	switch {
+	case lim.maxAll > 0 && g.total >= lim.maxAll:
+		over = metrics.RefusedMaxConnections
+	case lim.maxPerIP > 0 && g.perIP[addr] >= lim.maxPerIP:
+		over = metrics.RefusedMaxConnectionsPerIP
+	}
+	if over != "" {
 		g.mu.Unlock()
+		g.metrics.ConnRefused(over)
 		if g.onLimit != nil {
 			g.onLimit(addr)
 		}
@@ -55,6 +73,7 @@ func (g *gate) Admit(remote netip.AddrPort) (bool, string) {
 	g.total++
 	g.perIP[addr]++
 	g.mu.Unlock()
+	g.metrics.ConnAccepted()
 	return true, ""
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/auth"
 	"github.com/bulwark-ftp/bulwark/internal/defender"
 	"github.com/bulwark-ftp/bulwark/internal/ftp"
+	"github.com/bulwark-ftp/bulwark/internal/metrics"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
@@ -17,13 +19,16 @@ import (
 // defender, and makes its decisions last: bans are stored and end the
 // banned source's sessions, account protection is stored for `user show`.
 type guard struct {
-	def       *defender.Defender
-	store     store.Store
-	logger    *slog.Logger
-	now       func() time.Time
-	knownDays int
+	def    *defender.Defender
+	store  store.Store
+	logger *slog.Logger
+	now    func() time.Time
+	// knownDays is defender.known_address_days; a reload changes it.
+	knownDays atomic.Int64
 	// closeSessions ends the live sessions of a banned prefix.
 	closeSessions func(p netip.Prefix)
+	// metrics counts the bans issued; nil counts nothing.
+	metrics *metrics.Metrics
 }
 
 var _ auth.Guard = (*guard)(nil)
@@ -44,7 +49,7 @@ func (g *guard) Admit(ctx context.Context, a auth.Attempt, u *user.User) bool {
 		return true
 	}
 	key := g.def.Key(a.Remote.Addr())
-	since := g.now().AddDate(0, 0, -g.knownDays)
+	since := g.now().AddDate(0, 0, -int(g.knownDays.Load()))
 	known, err := g.store.KnownAddress(ctx, u.Name, key.String(), since)
 	if err != nil {
 		g.logger.Warn("known address lookup failed", "user", u.Name, "err", err)
@@ -99,6 +104,7 @@ func (g *guard) record(addr netip.Addr, ev defender.Event, detail string) {
 	if !banned {
 		return
 	}
+	g.metrics.BanIssued(banReason(ev))
 	g.logger.Warn("address banned", "prefix", b.Prefix.String(), "reason", b.Reason,
 		"level", b.Level, "until", formatUntil(b.Until))
 	if err := g.store.SaveBan(context.Background(), toStoreBan(*b)); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/access"
@@ -17,28 +18,46 @@ import (
 // user's groups and the user, at login and, for sessions already running,
 // every accessCheckInterval.
 type accessRules struct {
-	store  store.Store
+	store store.Store
+	now   func() time.Time
+	// base holds what the configuration decides; a reload replaces it.
+	base atomic.Pointer[accessBase]
+}
+
+// accessBase is the server's own level and the zone of every schedule.
+type accessBase struct {
 	server access.Level
 	zone   *time.Location
-	now    func() time.Time
+}
+
+func newAccessRules(st store.Store, server access.Level, zone *time.Location, now func() time.Time) *accessRules {
+	r := &accessRules{store: st, now: now}
+	r.set(server, zone)
+	return r
+}
+
+// set replaces the server level and the zone for every check from now on.
+func (r *accessRules) set(server access.Level, zone *time.Location) {
+	r.base.Store(&accessBase{server: server, zone: zone})
 }
 
 // levels builds the levels a user must pass: the server's, each group's,
 // and the user's own (with the account's validity dates).
 func (r *accessRules) levels(ctx context.Context, u *user.User) ([]access.Level, error) {
-	levels := []access.Level{r.server}
+	b := r.base.Load()
+	levels := []access.Level{b.server}
 	for _, name := range u.Groups {
 		g, err := r.store.GetGroup(ctx, name)
 		if err != nil {
 			return nil, fmt.Errorf("group %q: %w", name, err)
 		}
-		l, err := access.BuildLevel("group "+g.Name, g.Access, r.zone)
+		l, err := access.BuildLevel("group "+g.Name, g.Access, b.zone)
 		if err != nil {
 			return nil, err
 		}
 		levels = append(levels, l)
 	}
-	l, err := access.BuildLevel("user "+u.Name, u.Access, r.zone)
+	l, err := access.BuildLevel("user "+u.Name, u.Access, b.zone)
 	if err != nil {
 		return nil, err
 	}
@@ -62,11 +81,11 @@ func (r *accessRules) check(ctx context.Context, u *user.User, a auth.Attempt) (
 // their rules; a window that closes ends its sessions within this time.
 const accessCheckInterval = time.Second
 
-// enforcer closes sessions whose rules no longer allow them.
+// enforcer closes sessions whose rules no longer allow them. Its grace
+// period is access.grace_period of the running configuration.
 type enforcer struct {
 	srv   *Server
 	rules *accessRules
-	grace time.Duration
 
 	mu sync.Mutex
 	// refusedSince remembers, per session, when a running transfer was
@@ -89,6 +108,7 @@ func (e *enforcer) loop() {
 
 func (e *enforcer) checkSessions(ctx context.Context) {
 	now := e.rules.now()
+	grace := e.srv.current().Access.GracePeriod.Duration
 	seen := map[string]bool{}
 	cache := map[string][]access.Level{}
 	for _, info := range e.srv.engine.Sessions() {
@@ -113,11 +133,11 @@ func (e *enforcer) checkSessions(ctx context.Context) {
 			e.forget(info.ID)
 			continue
 		}
-		if info.Transferring && e.grace > 0 {
-			if first, ok := e.inGrace(info.ID, now); ok {
+		if info.Transferring && grace > 0 {
+			if first, ok := e.inGrace(info.ID, now, grace); ok {
 				if first {
 					e.srv.logger.Info("access ended during a transfer; it may finish within the grace period",
-						"session", info.ID, "user", info.User, "grace", e.grace.String(), "reason", d.Reason)
+						"session", info.ID, "user", info.User, "grace", grace.String(), "reason", d.Reason)
 				}
 				continue
 			}
@@ -140,7 +160,7 @@ func (e *enforcer) checkSessions(ctx context.Context) {
 // inGrace reports whether a transfer refused since its first sighting may
 // still run.
 // first is true the first time the transfer is seen outside its rules.
-func (e *enforcer) inGrace(id string, now time.Time) (first, ok bool) {
+func (e *enforcer) inGrace(id string, now time.Time, grace time.Duration) (first, ok bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	since, seen := e.refusedSince[id]
@@ -148,7 +168,7 @@ func (e *enforcer) inGrace(id string, now time.Time) (first, ok bool) {
 		e.refusedSince[id] = now
 		return true, true
 	}
-	return false, now.Sub(since) < e.grace
+	return false, now.Sub(since) < grace
 }
 
 func (e *enforcer) forget(id string) {

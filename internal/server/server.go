@@ -5,12 +5,12 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/auth"
@@ -18,7 +18,6 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/defender"
 	"github.com/bulwark-ftp/bulwark/internal/ftp"
-	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 )
 
@@ -39,13 +38,22 @@ type Server struct {
 
 	rules    *accessRules
 	enforcer *enforcer
+	obs      observeOptions // metrics and transfer log, see observe.go
+	accounts accountWatch
+	draining atomic.Bool
+	version  string
+	started  time.Time
 
 	// defender is nil when defender.enabled is false.
 	defender    *defender.Defender
+	bansMu      sync.Mutex // serialises syncBans
 	bansVersion int64
 
-	mu        sync.Mutex
-	listeners []net.Listener
+	reload reloadState // see reload.go
+
+	mu sync.Mutex
+	// listeners are the explicit and the implicit listener, nil when off.
+	listeners [numListeners]net.Listener
 	wg        sync.WaitGroup
 }
 
@@ -65,7 +73,8 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger, opts ...Option
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, store: st, logger: logger, now: time.Now, stop: make(chan struct{}), bansVersion: -1}
+	s := &Server{cfg: cfg, store: st, logger: logger, now: time.Now, stop: make(chan struct{}), bansVersion: -1,
+		accounts: accountWatch{gen: -1, mounts: map[string]map[string]bool{}}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -84,16 +93,8 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger, opts ...Option
 	if err != nil {
 		return nil, err
 	}
-	pipeline := &auth.Pipeline{
-		Store:         st,
-		Hasher:        &password.Hasher{Params: cfg.PasswordHash.Params()},
-		FailureDelay:  cfg.Auth.FailureDelay.Duration,
-		Now:           s.now,
-		Logger:        logger,
-		Policy:        userPolicy(st, basePolicy),
-		RefuseExpired: cfg.PasswordPolicy.RefuseExpired(),
-		Cache:         auth.NewVerifyCache(cfg.Auth.PasswordCacheTTL.Duration, 0, s.now),
-	}
+	pipeline := &auth.Pipeline{Store: st, Now: s.now, Logger: logger}
+	applyPipelineConfig(pipeline, cfg, basePolicy, st, s.now)
 	zone, err := cfg.Access.Location()
 	if err != nil {
 		return nil, err
@@ -102,9 +103,9 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger, opts ...Option
 	if err != nil {
 		return nil, err
 	}
-	s.rules = &accessRules{store: st, server: serverLevel, zone: zone, now: s.now}
+	s.rules = newAccessRules(st, serverLevel, zone, s.now)
 	pipeline.Access = s.rules.check
-	s.enforcer = &enforcer{srv: s, rules: s.rules, grace: cfg.Access.GracePeriod.Duration, refusedSince: map[string]time.Time{}}
+	s.enforcer = &enforcer{srv: s, rules: s.rules, refusedSince: map[string]time.Time{}}
 
 	var g *guard
 	if cfg.Defender.Enabled {
@@ -113,48 +114,28 @@ func New(cfg *config.Config, st store.Store, logger *slog.Logger, opts ...Option
 			return nil, err
 		}
 		s.defender = defender.New(dcfg, s.now)
-		g = &guard{def: s.defender, store: st, logger: logger, now: s.now,
-			knownDays: cfg.Defender.KnownAddressDays, closeSessions: s.closePrefix}
+		g = &guard{def: s.defender, store: st, logger: logger, now: s.now, closeSessions: s.closePrefix}
+		g.knownDays.Store(int64(cfg.Defender.KnownAddressDays))
 		pipeline.Guard = g
 	}
 	s.usage = newUsageBook(st, logger)
-	s.auth = &authenticator{pipeline: pipeline, cfg: cfg, logger: logger, store: st,
+	s.auth = &authenticator{logger: logger, store: st,
 		gen:   newGeneration(st, generationMaxAge),
 		usage: s.usage, accesses: map[string]*userAccess{}}
-	low, high := cfg.PassiveRange()
-	s.engine = &ftp.Server{
-		Auth:               s.auth,
-		TLSConfig:          tlsConf,
-		AllowCleartext:     cfg.TLS.Policy == "optional",
-		AllowUnresumedData: !cfg.TLS.RequireSessionResumption,
-		PassivePortMin:     low,
-		PassivePortMax:     high,
-		DisableActive:      !cfg.Active.Enabled,
-		IdleTimeout:        cfg.Server.IdleTimeout.Duration,
-		DataTimeout:        cfg.Server.DataTimeout.Duration,
-		LoginTimeout:       cfg.Server.LoginTimeout.Duration,
-		MaxLineLength:      cfg.Server.MaxLineLength,
-		Banner:             cfg.Server.Banner,
-		Logger:             logger,
-		Now:                s.now,
-		MaxLoginFailures:   cfg.Defender.MaxLoginFailures,
+	s.auth.pipeline.Store(pipeline)
+	s.auth.cfg.Store(cfg)
+	s.engine = &ftp.Server{Auth: s.auth, Logger: logger, Now: s.now}
+	if err := applyEngineConfig(s.engine, cfg, tlsConf); err != nil {
+		return nil, err
 	}
 	var onLimit func(netip.Addr)
 	if g != nil {
 		s.engine.Events = g.event
 		onLimit = func(a netip.Addr) { g.record(a, defender.EventConnLimit, "") }
 	}
-	gt := newGate(s.defender, cfg.Defender.RefuseReply,
-		cfg.Defender.MaxConnections, cfg.Defender.MaxConnectionsPerIP, onLimit)
-	gt.serverIP = serverLevel.IP
+	gt := newGate(s.defender, gateLimitsOf(cfg, serverLevel.IP), onLimit)
 	s.engine.Gate = gt
-	if addr := cfg.Passive.PublicAddress; addr != "" {
-		ip, err := resolvePublic(addr)
-		if err != nil {
-			return nil, fmt.Errorf("passive.public_address: %w", err)
-		}
-		s.engine.PassiveAddress = ip
-	}
+	s.wireObservers(g, gt)
 	return s, nil
 }
 
@@ -186,41 +167,29 @@ func (s *Server) Start() error {
 			s.syncBansLoop()
 		}()
 	}
-	type bind struct {
-		addr     string
-		implicit bool
-	}
-	binds := []bind{{s.cfg.Server.Listen, false}, {s.cfg.Server.ImplicitListen, true}}
-	for _, b := range binds {
-		if b.addr == "" {
+	// Both are bound before either serves, so that a failure leaves
+	// nothing half open.
+	var bound [numListeners]net.Listener
+	for kind := range numListeners {
+		addr := listenAddr(s.cfg, kind)
+		if addr == "" {
 			continue
 		}
-		l, err := net.Listen("tcp", b.addr)
+		l, err := bind(kind, addr)
 		if err != nil {
-			s.closeListeners()
-			key := "server.listen"
-			if b.implicit {
-				key = "server.implicit_listen"
+			for _, l := range bound {
+				if l != nil {
+					l.Close()
+				}
 			}
-			return fmt.Errorf("%s: %w", key, err)
+			return err
 		}
-		s.mu.Lock()
-		s.listeners = append(s.listeners, l)
-		s.mu.Unlock()
-		mode := "explicit FTPS (AUTH TLS)"
-		serve := s.engine.Serve
-		if b.implicit {
-			mode = "implicit FTPS"
-			serve = s.engine.ServeImplicitTLS
+		bound[kind] = l
+	}
+	for kind, l := range bound {
+		if l != nil {
+			s.serveListener(kind, l)
 		}
-		s.logger.Info("listening", "addr", l.Addr().String(), "mode", mode)
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			if err := serve(l); err != nil && !errors.Is(err, ftp.ErrServerClosed) {
-				s.logger.Error("listener stopped", "addr", l.Addr().String(), "err", err)
-			}
-		}()
 	}
 	s.logger.Info("tls certificate", "sha256", certs.Fingerprint(s.certs.Current()))
 	s.wg.Add(1)
@@ -238,6 +207,12 @@ func (s *Server) Start() error {
 		defer s.wg.Done()
 		s.enforcer.loop()
 	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.watchAccountsLoop()
+	}()
+	s.started = s.now()
 	return nil
 }
 
@@ -265,25 +240,17 @@ func (s *Server) Addrs() []net.Addr {
 	defer s.mu.Unlock()
 	out := make([]net.Addr, 0, len(s.listeners))
 	for _, l := range s.listeners {
-		out = append(out, l.Addr())
+		if l != nil {
+			out = append(out, l.Addr())
+		}
 	}
 	return out
-}
-
-// Reload applies what can change without a restart: the certificate, read
-// again from the (possibly changed) files named in cfg. On error the current
-// certificate stays in use.
-func (s *Server) Reload(cfg *config.Config) error {
-	if err := s.certs.Use(cfg.TLSDir(), cfg.TLS.CertFile, cfg.TLS.KeyFile); err != nil {
-		return fmt.Errorf("tls: %w", err)
-	}
-	s.logger.Info("tls certificate reloaded", "sha256", certs.Fingerprint(s.certs.Current()))
-	return nil
 }
 
 // Shutdown stops accepting, lets running transfers finish until ctx ends,
 // then closes the remaining sessions.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true) // /readyz answers 503 from now on
 	err := s.engine.Shutdown(ctx)
 	s.stopBackground()
 	s.wg.Wait()
@@ -300,13 +267,4 @@ func (s *Server) Close() error {
 	s.stopBackground()
 	s.wg.Wait()
 	return err
-}
-
-func (s *Server) closeListeners() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, l := range s.listeners {
-		l.Close()
-	}
-	s.listeners = nil
 }

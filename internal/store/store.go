@@ -109,7 +109,57 @@ type Store interface {
 	SetAccountProtection(ctx context.Context, name string, until time.Time) error
 	AccountProtection(ctx context.Context, name string) (time.Time, error)
 
+	// Audit trail. AppendAudit stores e, setting its ID (and Time when
+	// zero, to the current time). ListAudit returns the entries at or after
+	// since (all when zero), oldest first, at most limit (all when <= 0;
+	// then the newest limit entries are kept).
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	ListAudit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
+
+	// Admin API tokens. Only a hash of each token is stored. CreateToken
+	// sets t.ID; ErrExists if the name is taken. TokenByHash finds a token
+	// by its hash (ErrNotFound if none). DeleteToken removes the token of
+	// that name (ErrNotFound if none). TouchToken records a use.
+	CreateToken(ctx context.Context, t *AdminToken) error
+	TokenByHash(ctx context.Context, hash string) (*AdminToken, error)
+	ListTokens(ctx context.Context) ([]AdminToken, error)
+	DeleteToken(ctx context.Context, name string) error
+	TouchToken(ctx context.Context, name string, at time.Time) error
+
 	Close() error
+}
+
+// AuditEntry is one administrative change: who made it, what, and the
+// state before and after. Before and After are JSON objects (or "" when
+// there is no such state: nothing before a creation, nothing after a
+// deletion) and never hold secrets: a password change is recorded as
+// {"password":"changed"}.
+type AuditEntry struct {
+	ID   int64
+	Time time.Time
+	// Actor is "cli:<os user>" for the command line, "token:<name>" for
+	// the admin API.
+	Actor string
+	// Action is a stable dotted name: "user.create", "user.update",
+	// "user.delete", "user.password", "group.create", "share.grant",
+	// "ban.add", "session.kill", "token.create" ...
+	Action string
+	// Target names what changed ("alice", "203.0.113.7/32", a session ID).
+	Target        string
+	Before, After string
+}
+
+// AdminToken is a credential for the admin API.
+type AdminToken struct {
+	ID   int64
+	Name string
+	// Hash is the hex SHA-256 of the token (tokens are random, 256 bits,
+	// so a fast hash is enough).
+	Hash      string
+	CreatedAt time.Time
+	// ExpiresAt is zero for a token that does not expire.
+	ExpiresAt  time.Time
+	LastUsedAt time.Time
 }
 
 // Ban is a refused source: an address or a network prefix.

@@ -20,9 +20,9 @@ type Group struct {
 // Limits bound what a user, or a grantee inside a share, may store. Zero
 // means unlimited.
 type Limits struct {
-	MaxBytes    int64 // total bytes
-	MaxFiles    int64 // total files
-	MaxFileSize int64 // bytes in one file
+	MaxBytes    int64 `json:"max_bytes"`     // total bytes
+	MaxFiles    int64 `json:"max_files"`     // total files
+	MaxFileSize int64 `json:"max_file_size"` // bytes in one file
 }
 
 // IsZero reports whether no limit is set.

@@ -71,14 +71,14 @@ type AccessRules struct {
 	// AllowIPs and DenyIPs hold addresses or CIDRs in text form
 	// ("203.0.113.0/24", "2001:db8::1"). Deny wins over allow; an empty
 	// allow list allows any address.
-	AllowIPs []string
-	DenyIPs  []string
+	AllowIPs []string `json:"allow_ips"`
+	DenyIPs  []string `json:"deny_ips"`
 	// Schedule holds weekly windows such as "Mon-Fri 06:00-18:00"; empty
 	// means any time.
-	Schedule []string
+	Schedule []string `json:"schedule"`
 	// TimeZone is an IANA zone name for the schedule ("America/New_York");
 	// empty means the server's zone.
-	TimeZone string
+	TimeZone string `json:"time_zone,omitempty"`
 }
 
 // IsZero reports whether no rule is set.

@@ -71,6 +71,9 @@ shutdown_timeout = "2s"
 [passive]
 ports = "%d-%d"
 
+[admin]
+listen = "127.0.0.1:0"
+
 [auth]
 failure_delay = "0s"
 

@@ -205,6 +205,32 @@ var migrations = []string{
 		value    TEXT    NOT NULL CHECK (value <> ''),
 		PRIMARY KEY (group_id, kind, position)
 	) STRICT;`,
+
+	// 6: the audit trail and the admin API's tokens. audit_log keeps one
+	// row per administrative change; before_state and after_state are JSON
+	// objects, '' when there is no such state (nothing before a creation,
+	// nothing after a deletion). admin_tokens holds only the hash of each
+	// token; expires_at is NULL for a token that never expires,
+	// last_used_at NULL until the first use.
+	`CREATE TABLE audit_log (
+		id           INTEGER PRIMARY KEY,
+		time         INTEGER NOT NULL,
+		actor        TEXT    NOT NULL,
+		action       TEXT    NOT NULL,
+		target       TEXT    NOT NULL DEFAULT '',
+		before_state TEXT    NOT NULL DEFAULT '' CHECK (before_state = '' OR json_valid(before_state)),
+		after_state  TEXT    NOT NULL DEFAULT '' CHECK (after_state = '' OR json_valid(after_state))
+	) STRICT;
+	CREATE INDEX audit_log_time ON audit_log (time);
+
+	CREATE TABLE admin_tokens (
+		id           INTEGER PRIMARY KEY,
+		name         TEXT    NOT NULL UNIQUE CHECK (name <> ''),
+		hash         TEXT    NOT NULL UNIQUE CHECK (hash <> ''),
+		created_at   INTEGER NOT NULL,
+		expires_at   INTEGER,
+		last_used_at INTEGER
+	) STRICT;`,
 }
 
 // migrate applies every migration newer than the database's version, each
