@@ -124,6 +124,15 @@ func (a *app) createTempToken(ctx context.Context, st store.Store, c *adminClien
 	name := "cli-" + who + "-" + hex.EncodeToString(b)
 	tok, hash := admin.NewToken()
 	now := a.now()
+	// Temporary tokens a killed command left behind have expired: remove
+	// them, so that they do not pile up in the store.
+	if list, err := st.ListTokens(ctx); err == nil {
+		for _, t := range list {
+			if strings.HasPrefix(t.Name, "cli-") && !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+				st.DeleteToken(ctx, t.Name)
+			}
+		}
+	}
 	t := store.AdminToken{Name: name, Hash: hash, CreatedAt: now, ExpiresAt: now.Add(tempTokenLifetime)}
 	if err := st.CreateToken(ctx, &t); err != nil {
 		return "", fmt.Errorf("creating a temporary admin token: %w", err)

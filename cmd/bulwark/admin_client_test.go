@@ -6,6 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/bulwark-ftp/bulwark/internal/store"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -178,6 +181,34 @@ func TestTemporaryToken(t *testing.T) {
 	}
 }
 
+// A temporary token a killed command left behind is removed by the next
+// command once it has expired; other tokens stay.
+func TestExpiredTemporaryTokensRemoved(t *testing.T) {
+	e := newEnv(t)
+	t.Setenv(adminTokenEnv, "")
+	f := newFakeAdmin(t, e)
+	cfg := writeAdminConfig(t, serveTCP(t, f), "")
+	ctx := context.Background()
+	for _, tk := range []store.AdminToken{
+		{Name: "cli-root-old", Hash: "h1", CreatedAt: t0.Add(-time.Hour), ExpiresAt: t0.Add(-time.Minute)},
+		{Name: "cli-root-fresh", Hash: "h2", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)},
+		{Name: "monitoring", Hash: "h3", CreatedAt: t0.Add(-time.Hour), ExpiresAt: t0.Add(-time.Minute)},
+	} {
+		if err := f.st.CreateToken(ctx, &tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.okAt(t0, "--config", cfg, "session", "list")
+	tokens, err := f.st.ListTokens(ctx)
+	var names []string
+	for _, tk := range tokens {
+		names = append(names, tk.Name)
+	}
+	if err != nil || strings.Join(names, ",") != "cli-root-fresh,monitoring" {
+		t.Errorf("tokens left: %v, %v", names, err)
+	}
+}
+
 // TestGivenToken: --token, else the environment, is used as is and
 // nothing is written to the store.
 func TestGivenToken(t *testing.T) {
@@ -254,6 +285,7 @@ func TestAdminHTTPS(t *testing.T) {
 	}
 	srv := httptest.NewUnstartedServer(f)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
@@ -326,6 +358,7 @@ func TestAdminTLSConfigPinning(t *testing.T) {
 	}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{*cert}}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are the point
 	srv.StartTLS()
 	defer srv.Close()
 	dial := func(conf *tls.Config) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"io"
 	"slices"
 	"strconv"
@@ -125,30 +126,10 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
-// auditJSON is the stable JSON form of an audit entry. Before and After
-// are the recorded objects, null when there is no such state.
-type auditJSON struct {
-	ID     int64           `json:"id"`
-	Time   time.Time       `json:"time"`
-	Actor  string          `json:"actor"`
-	Action string          `json:"action"`
-	Target string          `json:"target"`
-	Before json.RawMessage `json:"before"`
-	After  json.RawMessage `json:"after"`
-}
-
-func rawOrNull(s string) json.RawMessage {
-	if s == "" || !json.Valid([]byte(s)) {
-		return json.RawMessage("null")
-	}
-	return json.RawMessage(s)
-}
-
 func writeAuditJSON(w io.Writer, entries []store.AuditEntry) error {
-	out := make([]auditJSON, 0, len(entries))
+	out := make([]admin.AuditEntry, 0, len(entries))
 	for _, e := range entries {
-		out = append(out, auditJSON{ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action, Target: e.Target,
-			Before: rawOrNull(e.Before), After: rawOrNull(e.After)})
+		out = append(out, admin.AuditEntryOf(e))
 	}
 	return writeJSON(w, out)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -15,9 +16,9 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/store"
 )
 
-func auditEntries(t *testing.T, e *env, extra ...string) []auditJSON {
+func auditEntries(t *testing.T, e *env, extra ...string) []admin.AuditEntry {
 	t.Helper()
-	var out []auditJSON
+	var out []admin.AuditEntry
 	e.jsonOf(&out, append([]string{"audit", "list", "--limit", "0", "--json"}, extra...)...)
 	return out
 }
@@ -173,7 +174,7 @@ func TestAuditListTableAndFilters(t *testing.T) {
 		{[]string{"--since", "3h", "--limit", "1"}, "[group.delete]"},
 	} {
 		rr := e.okAt(now, append([]string{"audit", "list", "--json"}, c.args...)...)
-		var got []auditJSON
+		var got []admin.AuditEntry
 		if err := json.Unmarshal([]byte(rr.stdout), &got); err != nil {
 			t.Fatal(err)
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -258,26 +257,12 @@ func overlapping(list []string, p netip.Prefix) []string {
 	return out
 }
 
-// parseBanDuration reads a Go duration ("90m", "12h") that may start with
-// a number of days ("7d", "1d12h"). It must be positive.
+// parseBanDuration reads --for: a span (see config.ParseSpan) longer than
+// zero.
 func parseBanDuration(s string) (time.Duration, error) {
-	bad := fmt.Errorf("%q: not a duration (write for example \"30m\", \"12h\", \"7d\" or \"1d12h\")", s)
-	var d time.Duration
-	rest := strings.TrimSpace(s)
-	if i := strings.IndexByte(rest, 'd'); i >= 0 {
-		days, err := strconv.Atoi(rest[:i])
-		if err != nil || days < 0 || days > 100*365 {
-			return 0, bad
-		}
-		d = time.Duration(days) * 24 * time.Hour
-		rest = rest[i+1:]
-	}
-	if rest != "" {
-		more, err := time.ParseDuration(rest)
-		if err != nil || more < 0 {
-			return 0, bad
-		}
-		d += more
+	d, err := config.ParseSpan(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q: %w", s, err)
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("%q: must be longer than zero (leave out --for for a permanent ban)", s)

@@ -127,23 +127,25 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 		logs = append(logs, xfer)
 		opts = append(opts, server.WithTransferLog(xfer))
 	}
+	// Every listener (FTP and admin API) is bound before root is given
+	// up, and none serves before: no client is ever served as root.
+	var api *adminListener
+	opts = append(opts, server.WithBeforeServe(func() error {
+		if err := api.listen(cfg.Admin); err != nil {
+			return err
+		}
+		return drop.apply(cfg, logger)
+	}))
 	srv, err := server.New(cfg, st, logger, opts...)
 	if err == nil {
+		api = newAdminListener(srv, st, m.Handler(), logger)
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			api.shutdown(ctx)
+		}()
 		err = srv.Start()
 	}
-	// The admin API binds before privileges are dropped, like the FTP
-	// listeners.
-	api := newAdminListener(srv, st, m.Handler(), logger)
-	if err == nil {
-		if err = api.start(cfg.Admin); err != nil {
-			srv.Close()
-		}
-	}
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		api.shutdown(ctx)
-	}()
 	if first != nil {
 		// Shown even when start-up failed: the account exists now and
 		// its password is never shown again.
@@ -158,10 +160,7 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	if err != nil {
 		return err
 	}
-	if err := drop.apply(cfg, logger); err != nil {
-		srv.Close()
-		return err
-	}
+	api.serve()
 	source := path
 	if source == "" {
 		source = "built-in defaults"

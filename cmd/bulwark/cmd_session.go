@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"io"
 	"net/http"
 	"net/url"
@@ -40,27 +41,6 @@ func (a *app) sessionCmd() *cobra.Command {
 	return cmd
 }
 
-// sessionJSON is a session as the admin API describes it.
-type sessionJSON struct {
-	ID         string        `json:"id"`
-	User       string        `json:"user"`
-	Remote     string        `json:"remote"`
-	TLS        bool          `json:"tls"`
-	TLSVersion string        `json:"tls_version"`
-	TLSCipher  string        `json:"tls_cipher"`
-	Started    time.Time     `json:"started"`
-	Transfer   *transferJSON `json:"transfer"`
-}
-
-// transferJSON is a session's transfer in progress.
-type transferJSON struct {
-	Command string    `json:"command"`
-	Path    string    `json:"path"`
-	Bytes   int64     `json:"bytes"`
-	Started time.Time `json:"started"`
-	Rate    float64   `json:"rate_bytes_per_second"`
-}
-
 func (a *app) sessionListCmd() *cobra.Command {
 	var (
 		af     adminFlags
@@ -76,12 +56,12 @@ func (a *app) sessionListCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return a.withAdmin(ctx, af, func(s adminSession) error {
-				var sessions []sessionJSON
+				var sessions []admin.Session
 				if err := s.client.do(ctx, http.MethodGet, "/api/v1/sessions", &sessions); err != nil {
 					return err
 				}
 				if sessions == nil {
-					sessions = []sessionJSON{}
+					sessions = []admin.Session{}
 				}
 				if asJSON {
 					return writeJSON(a.stdout, sessions)
@@ -95,7 +75,7 @@ func (a *app) sessionListCmd() *cobra.Command {
 	return cmd
 }
 
-func writeSessionsTable(w io.Writer, sessions []sessionJSON, now time.Time) error {
+func writeSessionsTable(w io.Writer, sessions []admin.Session, now time.Time) error {
 	if len(sessions) == 0 {
 		_, err := fmt.Fprintln(w, "no sessions")
 		return err
@@ -109,7 +89,7 @@ func writeSessionsTable(w io.Writer, sessions []sessionJSON, now time.Time) erro
 	return tw.Flush()
 }
 
-func tlsText(s sessionJSON) string {
+func tlsText(s admin.Session) string {
 	if !s.TLS {
 		return "no"
 	}
@@ -120,7 +100,7 @@ func tlsText(s sessionJSON) string {
 }
 
 // transferText is "RETR /big.bin 12.3 MiB at 45.6 MiB/s", or "-".
-func transferText(t *transferJSON) string {
+func transferText(t *admin.Transfer) string {
 	if t == nil {
 		return "-"
 	}

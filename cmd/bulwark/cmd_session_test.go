@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestSessionList(t *testing.T) {
 	}
 
 	r = e.okAt(t0, "--config", cfg, "session", "list", "--json")
-	var got []sessionJSON
+	var got []admin.Session
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("--json: %v\n%s", err, r.stdout)
 	}
@@ -113,7 +114,7 @@ func TestAgeAndTransferText(t *testing.T) {
 	if got := transferText(nil); got != "-" {
 		t.Errorf("idle: %q", got)
 	}
-	tr := &transferJSON{Command: "STOR", Path: "/in/a b.txt", Bytes: 512, Rate: 0}
+	tr := &admin.Transfer{Command: "STOR", Path: "/in/a b.txt", Bytes: 512, Rate: 0}
 	if got := transferText(tr); got != "STOR /in/a b.txt 512 B at 0 B/s" {
 		t.Errorf("upload: %q", got)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"io"
 	"net/http"
 	"strings"
@@ -10,18 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 )
-
-// statusJSON is what the admin API says of the running server.
-type statusJSON struct {
-	Version       string    `json:"version"`
-	Started       time.Time `json:"started"`
-	Listeners     []string  `json:"listeners"`
-	BansActive    int       `json:"bans_active"`
-	Sessions      int       `json:"sessions"`
-	LoggedIn      int       `json:"logged_in"`
-	Transfers     int       `json:"transfers"`
-	UptimeSeconds float64   `json:"uptime_seconds"`
-}
 
 func (a *app) statusCmd() *cobra.Command {
 	var (
@@ -38,7 +27,7 @@ func (a *app) statusCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return a.withAdmin(ctx, af, func(s adminSession) error {
-				var st statusJSON
+				var st admin.Status
 				if err := s.client.do(ctx, http.MethodGet, "/api/v1/status", &st); err != nil {
 					return err
 				}
@@ -57,7 +46,7 @@ func (a *app) statusCmd() *cobra.Command {
 	return cmd
 }
 
-func writeStatusText(w io.Writer, st statusJSON, adminAddr string) error {
+func writeStatusText(w io.Writer, st admin.Status, adminAddr string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	uptime := time.Duration(st.UptimeSeconds * float64(time.Second))
 	listeners := "-"

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func TestStatus(t *testing.T) {
 	}
 
 	r = e.okAt(t0, "--config", cfg, "status", "--json")
-	var st statusJSON
+	var st admin.Status
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatalf("--json: %v\n%s", err, r.stdout)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"io"
 	"net/http"
 	"os"
@@ -80,7 +81,7 @@ func TestOperationsEndToEnd(t *testing.T) {
 	}
 	s := startServe(t, e)
 	defer s.stop(t)
-	admin := []string{"--admin", s.admin}
+	via := []string{"--admin", s.admin}
 
 	alice := ftpLogin(t, e, s, "alice")
 	bob := ftpLogin(t, e, s, "bob")
@@ -89,8 +90,8 @@ func TestOperationsEndToEnd(t *testing.T) {
 	}
 
 	// session list (with a temporary token the CLI makes and removes).
-	r := e.ok("", append([]string{"session", "list", "--json"}, admin...)...)
-	var sessions []sessionJSON
+	r := e.ok("", append([]string{"session", "list", "--json"}, via...)...)
+	var sessions []admin.Session
 	if err := json.Unmarshal([]byte(r.stdout), &sessions); err != nil {
 		t.Fatalf("session list --json: %v\n%s", err, r.stdout)
 	}
@@ -104,23 +105,23 @@ func TestOperationsEndToEnd(t *testing.T) {
 	if ids["alice"] == "" || ids["bob"] == "" {
 		t.Fatalf("session list shows %v, want alice and bob", ids)
 	}
-	table := e.ok("", append([]string{"session", "list"}, admin...)...).stdout
+	table := e.ok("", append([]string{"session", "list"}, via...)...).stdout
 	if !strings.Contains(table, "alice") || !strings.Contains(table, ids["bob"]) {
 		t.Errorf("session list table:\n%s", table)
 	}
 
 	// session kill: bob's client is cut off, alice goes on.
-	e.ok("", append([]string{"session", "kill", ids["bob"], "--reason", "maintenance"}, admin...)...)
+	e.ok("", append([]string{"session", "kill", ids["bob"], "--reason", "maintenance"}, via...)...)
 	waitGone(t, bob, "killed session")
 	if err := alice.NoOp(); err != nil {
 		t.Fatalf("alice lost her session too: %v", err)
 	}
-	if r := e.run("", append([]string{"session", "kill", ids["bob"]}, admin...)...); r.code == exitOK {
+	if r := e.run("", append([]string{"session", "kill", ids["bob"]}, via...)...); r.code == exitOK {
 		t.Error("killing a session that is gone succeeded")
 	}
 
 	// status
-	r = e.ok("", append([]string{"status", "--json"}, admin...)...)
+	r = e.ok("", append([]string{"status", "--json"}, via...)...)
 	var st struct {
 		Sessions int      `json:"sessions"`
 		LoggedIn int      `json:"logged_in"`

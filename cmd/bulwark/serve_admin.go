@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 
@@ -23,6 +24,7 @@ type adminListener struct {
 
 	mu   sync.Mutex
 	cfg  config.Admin
+	ln   net.Listener // bound by listen, not served yet
 	http *http.Server
 	addr string
 	done chan struct{}
@@ -32,28 +34,40 @@ func newAdminListener(srv *server.Server, st store.Store, metrics http.Handler, 
 	return &adminListener{srv: srv, store: st, metrics: metrics, logger: logger}
 }
 
-// start binds c.Listen ("" leaves the admin API off).
-func (a *adminListener) start(c config.Admin) error {
+// listen binds c.Listen ("" leaves the admin API off) without serving
+// yet, so that it can be bound before root is given up and serve after.
+func (a *adminListener) listen(c config.Admin) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	hs, addr, done, err := a.bind(c)
+	ln, err := a.bind(c)
 	if err != nil {
 		return err
 	}
-	a.cfg, a.http, a.addr, a.done = c, hs, addr, done
+	a.cfg, a.ln = c, ln
 	return nil
 }
 
-// bind listens on c.Listen and serves the API there.
-func (a *adminListener) bind(c config.Admin) (*http.Server, string, chan struct{}, error) {
+// serve starts serving what listen bound.
+func (a *adminListener) serve() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ln != nil {
+		a.serveLocked(a.cfg, a.ln)
+		a.ln = nil
+	}
+}
+
+// bind listens on c.Listen; nil when the API is off.
+func (a *adminListener) bind(c config.Admin) (net.Listener, error) {
 	if c.Listen == "" {
 		a.logger.Warn("admin.listen is empty: the admin API, metrics and health checks are off")
-		return nil, "", nil, nil
+		return nil, nil
 	}
-	ln, err := admin.Listen(c, a.srv.CertificateConfig())
-	if err != nil {
-		return nil, "", nil, err
-	}
+	return admin.Listen(c, a.srv.CertificateConfig())
+}
+
+// serveLocked serves the API on ln.
+func (a *adminListener) serveLocked(c config.Admin, ln net.Listener) {
 	api := admin.New(admin.Options{
 		Store:               a.store,
 		Live:                a.srv,
@@ -82,7 +96,7 @@ func (a *adminListener) bind(c config.Admin) (*http.Server, string, chan struct{
 			a.logger.Error("admin API stopped", "addr", addr, "err", err)
 		}
 	}()
-	return hs, addr, done, nil
+	a.http, a.addr, a.done = hs, addr, done
 }
 
 // reload moves the API when [admin] changed: the new listener is bound
@@ -98,12 +112,15 @@ func (a *adminListener) reload(_, cfg *config.Config) error {
 		// address twice, so close first and bind again.
 		a.closeLocked(context.Background())
 	}
-	hs, addr, done, err := a.bind(cfg.Admin)
+	ln, err := a.bind(cfg.Admin)
 	if err != nil {
 		return err
 	}
 	a.closeLocked(context.Background())
-	a.cfg, a.http, a.addr, a.done = cfg.Admin, hs, addr, done
+	a.cfg = cfg.Admin
+	if ln != nil {
+		a.serveLocked(cfg.Admin, ln)
+	}
 	return nil
 }
 
@@ -121,6 +138,10 @@ func (a *adminListener) shutdown(ctx context.Context) {
 }
 
 func (a *adminListener) closeLocked(ctx context.Context) {
+	if a.ln != nil { // bound, never served
+		a.ln.Close()
+		a.ln = nil
+	}
 	if a.http == nil {
 		return
 	}

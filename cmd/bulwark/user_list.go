@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -104,31 +101,6 @@ func writeExpiringTable(w io.Writer, rows []userRow, now time.Time, span string)
 	return tw.Flush()
 }
 
-// parseSpan reads a span of time as "36h", "14d" or "2w" (a day is 24
-// hours), or any Go duration ("90m", "1h30m").
-func parseSpan(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	bad := errors.New("want a number with a unit h, d or w, for example 36h, 14d, 2w")
-	if s == "" {
-		return 0, bad
-	}
-	var unit time.Duration
-	switch s[len(s)-1] {
-	case 'd':
-		unit = 24 * time.Hour
-	case 'w':
-		unit = 7 * 24 * time.Hour
-	default:
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 {
-			return 0, bad
-		}
-		return d, nil
-	}
-	n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
-	const maxUnits = 100 * 365 // a century of days: far enough, no overflow
-	if err != nil || n < 0 || n > maxUnits {
-		return 0, bad
-	}
-	return time.Duration(n) * unit, nil
-}
+// parseSpan reads a span of time such as "36h", "14d", "1d12h" or "2w"
+// (see config.ParseSpan).
+func parseSpan(s string) (time.Duration, error) { return config.ParseSpan(s) }

@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/bulwark-ftp/bulwark/internal/store"
 )
 
-// auditView is one audit entry; Before and After are the JSON objects the
+// AuditEntry is one audit entry as the API (and `bulwark audit list
+// --json`) shows it; Before and After are the JSON objects the
 // trail holds, or null.
-type auditView struct {
+type AuditEntry struct {
 	ID     int64           `json:"id"`
 	Time   time.Time       `json:"time"`
 	Actor  string          `json:"actor"`
@@ -62,10 +65,15 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	out := make([]auditView, 0, len(entries))
+	out := make([]AuditEntry, 0, len(entries))
 	for _, e := range entries {
-		out = append(out, auditView{ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action,
-			Target: e.Target, Before: embedded(e.Before), After: embedded(e.After)})
+		out = append(out, AuditEntryOf(e))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// AuditEntryOf returns the JSON form of a stored entry.
+func AuditEntryOf(e store.AuditEntry) AuditEntry {
+	return AuditEntry{ID: e.ID, Time: e.Time.UTC(), Actor: e.Actor, Action: e.Action,
+		Target: e.Target, Before: embedded(e.Before), After: embedded(e.After)}
 }

@@ -62,6 +62,10 @@ func bearerToken(r *http.Request) (token, reason string) {
 	return tok, ""
 }
 
+// maxTouched is how many tokens touch remembers before it forgets the
+// ones whose last use was recorded long enough ago.
+const maxTouched = 1024
+
 // touch records a token's use, at most once per touchInterval per token.
 func (a *API) touch(ctx context.Context, name string) {
 	now := a.now()
@@ -70,6 +74,15 @@ func (a *API) touch(ctx context.Context, name string) {
 	due := !seen || now.Sub(last) >= touchInterval || now.Before(last)
 	if due {
 		a.touched[name] = now
+		// Every command-line call makes a token of its own: forget the
+		// ones not seen for a while so that the map stays small.
+		if len(a.touched) > maxTouched {
+			for n, at := range a.touched {
+				if now.Sub(at) >= touchInterval {
+					delete(a.touched, n)
+				}
+			}
+		}
 	}
 	a.touchMu.Unlock()
 	if !due {

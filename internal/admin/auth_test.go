@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -131,4 +132,22 @@ func TestDeletedTokenRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.expect(f.do("GET", "/api/v1/status", ""), http.StatusUnauthorized, "after deletion")
+}
+
+// The record of recent token uses stays small although every command-line
+// call uses a token of its own.
+func TestTouchedTokensForgotten(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range maxTouched + 10 {
+		f.api.touch(ctx, fmt.Sprintf("cli-x-%d", i))
+	}
+	f.clock.Add(touchInterval)
+	f.api.touch(ctx, "ops")
+	f.api.touchMu.Lock()
+	n := len(f.api.touched)
+	f.api.touchMu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d token uses remembered after the interval, want 1", n)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -22,7 +21,7 @@ import (
 const defaultBanReason = "manual"
 
 // maxBanDuration keeps the end of a ban within what the store can hold.
-const maxBanDuration = 100 * 365 * 24 * time.Hour
+const maxBanDuration = config.MaxSpan
 
 func banEnded(b store.Ban, now time.Time) bool {
 	return !b.Until.IsZero() && !b.Until.After(now)
@@ -167,36 +166,18 @@ func (a *API) deleteBan(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// parseBanDuration reads a Go duration ("90m", "12h") that may start with
-// a number of days ("7d", "1d12h"), as the command line does. It must be
-// positive.
+// parseBanDuration reads a ban's duration as the command line does (see
+// config.ParseSpan); it must be longer than zero.
 func parseBanDuration(s string) (time.Duration, error) {
-	bad := fmt.Errorf("%q: not a duration (write for example \"30m\", \"12h\", \"7d\" or \"1d12h\")", s)
 	if len(s) > 64 {
-		return 0, errors.New("not a duration (write for example \"30m\", \"12h\", \"7d\" or \"1d12h\")")
+		s = s[:64] + "…"
 	}
-	var d time.Duration
-	rest := strings.TrimSpace(s)
-	if i := strings.IndexByte(rest, 'd'); i >= 0 {
-		days, err := strconv.Atoi(rest[:i])
-		if err != nil || days < 0 || days > 100*365 {
-			return 0, bad
-		}
-		d = time.Duration(days) * 24 * time.Hour
-		rest = rest[i+1:]
-	}
-	if rest != "" {
-		more, err := time.ParseDuration(rest)
-		if err != nil || more < 0 || more > math.MaxInt64-d {
-			return 0, bad
-		}
-		d += more
+	d, err := config.ParseSpan(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q: %w", s, err)
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("%q: must be longer than zero (leave out duration for a permanent ban)", s)
-	}
-	if d > maxBanDuration {
-		return 0, fmt.Errorf("%q: longer than 100 years (leave out duration for a permanent ban)", s)
 	}
 	return d, nil
 }

@@ -83,7 +83,7 @@ func (f *fakeLive) Status() Status {
 
 // fixture is an API over a real SQLite store, served on 127.0.0.1.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	st    *sqlite.Store
 	live  *fakeLive
 	clock *clock
@@ -97,7 +97,7 @@ var start = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 type fixtureOption func(*Options)
 
-func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
+func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "bulwark.db"))

@@ -382,7 +382,7 @@ func TestRateOfJustStartedTransfer(t *testing.T) {
 	f.live.mu.Lock()
 	f.live.sessions[0].TransferStarted = start
 	f.live.mu.Unlock()
-	var list []sessionView
+	var list []Session
 	f.decode(f.do("GET", "/api/v1/sessions", ""), &list)
 	if rate := list[0].Transfer.Rate; rate != 0 || math.IsNaN(rate) {
 		t.Errorf("rate of a transfer started now = %v, want 0", rate)

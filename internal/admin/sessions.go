@@ -28,19 +28,20 @@ func (a *API) status(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// sessionView is what the API shows of an open session.
-type sessionView struct {
-	ID         string        `json:"id"`
-	User       string        `json:"user"`
-	Remote     string        `json:"remote"`
-	TLS        bool          `json:"tls"`
-	TLSVersion string        `json:"tls_version"`
-	TLSCipher  string        `json:"tls_cipher"`
-	Started    time.Time     `json:"started"`
-	Transfer   *transferView `json:"transfer"`
+// Session is what the API shows of an open session.
+type Session struct {
+	ID         string    `json:"id"`
+	User       string    `json:"user"`
+	Remote     string    `json:"remote"`
+	TLS        bool      `json:"tls"`
+	TLSVersion string    `json:"tls_version"`
+	TLSCipher  string    `json:"tls_cipher"`
+	Started    time.Time `json:"started"`
+	Transfer   *Transfer `json:"transfer"`
 }
 
-type transferView struct {
+// Transfer is a session's running transfer.
+type Transfer struct {
 	Command string    `json:"command"`
 	Path    string    `json:"path"`
 	Bytes   int64     `json:"bytes"`
@@ -49,11 +50,11 @@ type transferView struct {
 	Rate float64 `json:"rate_bytes_per_second"`
 }
 
-func (a *API) sessionOf(s ftp.SessionInfo, now time.Time) sessionView {
-	v := sessionView{ID: s.ID, User: s.User, Remote: s.Remote.String(), TLS: s.TLS,
+func (a *API) sessionOf(s ftp.SessionInfo, now time.Time) Session {
+	v := Session{ID: s.ID, User: s.User, Remote: s.Remote.String(), TLS: s.TLS,
 		TLSVersion: s.TLSVersion, TLSCipher: s.TLSCipher, Started: s.Started.UTC()}
 	if s.Transferring {
-		t := &transferView{Command: s.TransferVerb, Path: s.TransferPath, Bytes: s.TransferBytes,
+		t := &Transfer{Command: s.TransferVerb, Path: s.TransferPath, Bytes: s.TransferBytes,
 			Started: s.TransferStarted.UTC()}
 		if secs := now.Sub(s.TransferStarted).Seconds(); secs > 0 {
 			t.Rate = float64(s.TransferBytes) / secs
@@ -66,7 +67,7 @@ func (a *API) sessionOf(s ftp.SessionInfo, now time.Time) sessionView {
 func (a *API) listSessions(w http.ResponseWriter, _ *http.Request) {
 	now := a.now()
 	list := a.live.Sessions()
-	out := make([]sessionView, 0, len(list))
+	out := make([]Session, 0, len(list))
 	for _, s := range list {
 		out = append(out, a.sessionOf(s, now))
 	}
@@ -93,7 +94,7 @@ func (a *API) killSession(w http.ResponseWriter, r *http.Request) {
 	if reason == "" {
 		reason = defaultKillReason
 	}
-	var before *sessionView
+	var before *Session
 	for _, s := range a.live.Sessions() {
 		if s.ID == id {
 			v := a.sessionOf(s, a.now())

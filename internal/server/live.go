@@ -166,6 +166,14 @@ func (s *Server) Status() admin.Status {
 	return st
 }
 
+// WithBeforeServe makes Start call f once the listeners are bound and
+// before the first connection is accepted; an error from f stops Start.
+// serve uses it to give up root between the two, so that no client is
+// ever served with root's rights.
+func WithBeforeServe(f func() error) Option {
+	return func(s *Server) { s.beforeServe = f }
+}
+
 // WithVersion sets the version the admin API reports.
 func WithVersion(v string) Option {
 	return func(s *Server) { s.version = v }

@@ -1,10 +1,17 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/server"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -133,4 +140,60 @@ func TestReadyUntilShutdown(t *testing.T) {
 	if err := e.srv.Ready(ctx); err == nil {
 		t.Fatal("a server that shut down says it is ready")
 	}
+}
+
+// WithBeforeServe runs once the listeners are bound and before any client
+// is served: a client that connects meanwhile waits in the listen queue
+// and gets its greeting only after the hook.
+func TestBeforeServeRunsBeforeAnyClientIsServed(t *testing.T) {
+	probe, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := probe.Addr().String()
+	probe.Close()
+	e := newEnv(t, func(c *config.Config) {
+		c.Server.Listen = addr
+		c.Server.ImplicitListen = ""
+	})
+	var early net.Conn
+	ran := false
+	e.opts = append(e.opts, server.WithBeforeServe(func() error {
+		ran = true
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("the listener is not bound yet: %w", err)
+		}
+		early = c
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if n, _ := c.Read(make([]byte, 64)); n > 0 {
+			return errors.New("a client was greeted before the hook returned")
+		}
+		return nil
+	}))
+	e.start(t)
+	if !ran {
+		t.Fatal("the hook did not run")
+	}
+	defer early.Close()
+	early.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(early).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "220") {
+		t.Fatalf("after the hook: %q, %v", line, err)
+	}
+}
+
+func TestBeforeServeErrorStopsStart(t *testing.T) {
+	e := newEnv(t)
+	srv, err := server.New(e.cfg, e.store, nil, server.WithBeforeServe(func() error { return errors.New("no switch") }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err == nil || err.Error() != "no switch" {
+		t.Fatalf("Start: %v", err)
+	}
+	if len(srv.Addrs()) != 0 {
+		t.Errorf("listening on %v after a failed start", srv.Addrs())
+	}
+	srv.Close()
 }

@@ -41,6 +41,9 @@ type Server struct {
 	obs      observeOptions // metrics and transfer log, see observe.go
 	accounts accountWatch
 	draining atomic.Bool
+	// beforeServe runs in Start once the listeners are bound and before
+	// any connection is accepted (see WithBeforeServe).
+	beforeServe func() error
 	version  string
 	started  time.Time
 
@@ -185,6 +188,16 @@ func (s *Server) Start() error {
 			return err
 		}
 		bound[kind] = l
+	}
+	if s.beforeServe != nil {
+		if err := s.beforeServe(); err != nil {
+			for _, l := range bound {
+				if l != nil {
+					l.Close()
+				}
+			}
+			return err
+		}
 	}
 	for kind, l := range bound {
 		if l != nil {
