@@ -44,8 +44,8 @@ type Server struct {
 	// beforeServe runs in Start once the listeners are bound and before
 	// any connection is accepted (see WithBeforeServe).
 	beforeServe func() error
-	version  string
-	started  time.Time
+	version     string
+	started     time.Time
 
 	// defender is nil when defender.enabled is false.
 	defender    *defender.Defender
