@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/server"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -26,21 +27,21 @@ func expectKicked(t *testing.T, r *rawConn, reason string) {
 }
 
 func TestDisablingUserEndsSessions(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Alice-Pass-1")
-	e.addUser(t, "bob", "Bob-Pass-1")
-	e.start(t)
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Alice-Pass-1")
+	e.AddUser(t, "bob", "Bob-Pass-1")
+	e.Start(t)
 	a1 := rawLogin(t, e, "alice", "Alice-Pass-1")
 	a2 := rawLogin(t, e, "ALICE", "Alice-Pass-1")
 	b := rawLogin(t, e, "bob", "Bob-Pass-1")
 
 	ctx := context.Background()
-	u, err := e.store.GetUser(ctx, "alice")
+	u, err := e.Store.GetUser(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.Disabled = true
-	if err := e.store.UpdateUser(ctx, u); err != nil {
+	if err := e.Store.UpdateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	// Made through the store, as the CLI does from another process: the
@@ -51,13 +52,13 @@ func TestDisablingUserEndsSessions(t *testing.T) {
 }
 
 func TestDeletingUserEndsSessions(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Alice-Pass-1")
-	e.addUser(t, "bob", "Bob-Pass-1")
-	e.start(t)
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Alice-Pass-1")
+	e.AddUser(t, "bob", "Bob-Pass-1")
+	e.Start(t)
 	a := rawLogin(t, e, "alice", "Alice-Pass-1")
 	b := rawLogin(t, e, "bob", "Bob-Pass-1")
-	if err := e.store.DeleteUser(context.Background(), "alice"); err != nil {
+	if err := e.Store.DeleteUser(context.Background(), "alice"); err != nil {
 		t.Fatal(err)
 	}
 	expectKicked(t, a, "removed")
@@ -67,38 +68,38 @@ func TestDeletingUserEndsSessions(t *testing.T) {
 // Withdrawing a share (here: the group grant) ends the sessions of the
 // users who had it mounted, and only theirs; other changes end nothing.
 func TestRevokingShareEndsAffectedSessions(t *testing.T) {
-	e := newEnv(t)
+	e := servertest.New(t)
 	ctx := context.Background()
-	if err := e.store.CreateGroup(ctx, &user.Group{Name: "staff"}); err != nil {
+	if err := e.Store.CreateGroup(ctx, &user.Group{Name: "staff"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"projects", "other"} {
-		if err := e.store.CreateShare(ctx, &user.Share{Name: name, Path: t.TempDir()}); err != nil {
+		if err := e.Store.CreateShare(ctx, &user.Share{Name: name, Path: t.TempDir()}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	e.addUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Groups = []string{"staff"} })
-	e.addUser(t, "bob", "Bob-Pass-1")
-	e.addUser(t, "carol", "Carol-Pass-1")
-	if err := e.store.SetGrant(ctx, user.Grant{Share: "projects", Group: "staff", At: "/projects", Rights: user.RightsRead}); err != nil {
+	e.AddUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Groups = []string{"staff"} })
+	e.AddUser(t, "bob", "Bob-Pass-1")
+	e.AddUser(t, "carol", "Carol-Pass-1")
+	if err := e.Store.SetGrant(ctx, user.Grant{Share: "projects", Group: "staff", At: "/projects", Rights: user.RightsRead}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.SetGrant(ctx, user.Grant{Share: "other", User: "carol", At: "/other", Rights: user.RightsRead}); err != nil {
+	if err := e.Store.SetGrant(ctx, user.Grant{Share: "other", User: "carol", At: "/other", Rights: user.RightsRead}); err != nil {
 		t.Fatal(err)
 	}
-	e.start(t)
+	e.Start(t)
 	a := rawLogin(t, e, "alice", "Alice-Pass-1")
 	b := rawLogin(t, e, "bob", "Bob-Pass-1")
 	c := rawLogin(t, e, "carol", "Carol-Pass-1")
 
 	// An unrelated change (bob's comment) is noticed but ends nothing.
-	u, _ := e.store.GetUser(ctx, "bob")
+	u, _ := e.Store.GetUser(ctx, "bob")
 	u.Comment = "partner"
-	if err := e.store.UpdateUser(ctx, u); err != nil {
+	if err := e.Store.UpdateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.Refresh(ctx)
-	if err := e.store.RemoveGrant(ctx, "projects", "", "staff", ""); err != nil {
+	e.Server.Refresh(ctx)
+	if err := e.Store.RemoveGrant(ctx, "projects", "", "staff", ""); err != nil {
 		t.Fatal(err)
 	}
 	expectKicked(t, a, "withdrawn")
@@ -109,17 +110,17 @@ func TestRevokingShareEndsAffectedSessions(t *testing.T) {
 // Refresh (what the admin API calls after a change) acts before it
 // returns.
 func TestRefreshEndsSessionsAtOnce(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Alice-Pass-1")
-	e.start(t)
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Alice-Pass-1")
+	e.Start(t)
 	a := rawLogin(t, e, "alice", "Alice-Pass-1")
 	ctx := context.Background()
-	e.srv.Refresh(ctx) // the watch knows alice now
-	if err := e.store.DeleteUser(ctx, "alice"); err != nil {
+	e.Server.Refresh(ctx) // the watch knows alice now
+	if err := e.Store.DeleteUser(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.Refresh(ctx)
-	for _, si := range e.srv.Sessions() {
+	e.Server.Refresh(ctx)
+	for _, si := range e.Server.Sessions() {
 		if strings.EqualFold(si.User, "alice") {
 			t.Fatalf("session %s of a deleted user still open after Refresh", si.ID)
 		}
@@ -128,16 +129,16 @@ func TestRefreshEndsSessionsAtOnce(t *testing.T) {
 }
 
 func TestReadyUntilShutdown(t *testing.T) {
-	e := newEnv(t)
-	e.start(t)
+	e := servertest.New(t)
+	e.Start(t)
 	ctx := context.Background()
-	if err := e.srv.Ready(ctx); err != nil {
+	if err := e.Server.Ready(ctx); err != nil {
 		t.Fatalf("a started server is not ready: %v", err)
 	}
-	if err := e.srv.Shutdown(ctx); err != nil {
+	if err := e.Server.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.srv.Ready(ctx); err == nil {
+	if err := e.Server.Ready(ctx); err == nil {
 		t.Fatal("a server that shut down says it is ready")
 	}
 }
@@ -152,13 +153,13 @@ func TestBeforeServeRunsBeforeAnyClientIsServed(t *testing.T) {
 	}
 	addr := probe.Addr().String()
 	probe.Close()
-	e := newEnv(t, func(c *config.Config) {
+	e := servertest.New(t, func(c *config.Config) {
 		c.Server.Listen = addr
 		c.Server.ImplicitListen = ""
 	})
 	var early net.Conn
 	ran := false
-	e.opts = append(e.opts, server.WithBeforeServe(func() error {
+	e.Options = append(e.Options, server.WithBeforeServe(func() error {
 		ran = true
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -171,7 +172,7 @@ func TestBeforeServeRunsBeforeAnyClientIsServed(t *testing.T) {
 		}
 		return nil
 	}))
-	e.start(t)
+	e.Start(t)
 	if !ran {
 		t.Fatal("the hook did not run")
 	}
@@ -184,8 +185,8 @@ func TestBeforeServeRunsBeforeAnyClientIsServed(t *testing.T) {
 }
 
 func TestBeforeServeErrorStopsStart(t *testing.T) {
-	e := newEnv(t)
-	srv, err := server.New(e.cfg, e.store, nil, server.WithBeforeServe(func() error { return errors.New("no switch") }))
+	e := servertest.New(t)
+	srv, err := server.New(e.Config, e.Store, nil, server.WithBeforeServe(func() error { return errors.New("no switch") }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,4 +197,34 @@ func TestBeforeServeErrorStopsStart(t *testing.T) {
 		t.Errorf("listening on %v after a failed start", srv.Addrs())
 	}
 	srv.Close()
+}
+
+// Addresses last seen longer ago than defender.known_address_days are
+// forgotten when the server starts (and hourly after).
+func TestOldKnownAddressesForgotten(t *testing.T) {
+	e := servertest.New(t, func(c *config.Config) { c.Defender.KnownAddressDays = 30 })
+	e.AddUser(t, "alice", "Alice-Pass-1")
+	ctx := context.Background()
+	now := time.Now()
+	if err := e.Store.RecordKnownAddress(ctx, "alice", "203.0.113.1", now.AddDate(0, 0, -31)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.RecordKnownAddress(ctx, "alice", "203.0.113.2", now.AddDate(0, 0, -29)); err != nil {
+		t.Fatal(err)
+	}
+	e.Start(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		old, _ := e.Store.KnownAddress(ctx, "alice", "203.0.113.1", time.Time{})
+		if !old {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an address last seen 31 days ago is still kept")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if recent, _ := e.Store.KnownAddress(ctx, "alice", "203.0.113.2", time.Time{}); !recent {
+		t.Error("an address seen 29 days ago was forgotten")
+	}
 }

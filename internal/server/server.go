@@ -225,6 +225,11 @@ func (s *Server) Start() error {
 		defer s.wg.Done()
 		s.watchAccountsLoop()
 	}()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.housekeepingLoop()
+	}()
 	s.started = s.now()
 	return nil
 }

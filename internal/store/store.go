@@ -103,6 +103,9 @@ type Store interface {
 	// KnownAddress reports whether name logged in from addr at or after
 	// since.
 	KnownAddress(ctx context.Context, name, addr string, since time.Time) (bool, error)
+	// ForgetKnownAddresses removes the addresses last seen before before,
+	// and returns how many.
+	ForgetKnownAddresses(ctx context.Context, before time.Time) (int64, error)
 	// SetAccountProtection records until when an account under distributed
 	// attack accepts logins only from known addresses; a zero until clears
 	// it. AccountProtection returns it (zero when none).

@@ -85,6 +85,21 @@ func (s *Store) KnownAddress(ctx context.Context, name, addr string, since time.
 	return known, nil
 }
 
+// ForgetKnownAddresses removes the addresses last seen before before: a
+// login that old no longer makes an address known (defender.
+// known_address_days), so keeping it would only grow the table.
+func (s *Store) ForgetKnownAddresses(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM known_addresses WHERE last_seen < ?`, sinceNanos(before))
+	if err != nil {
+		return 0, fmt.Errorf("forget known addresses: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("forget known addresses: %w", err)
+	}
+	return n, nil
+}
+
 // SetAccountProtection records until when user name accepts logins only
 // from known addresses; a zero until removes the protection. Returns
 // store.ErrNotFound for an unknown user. It does not change the

@@ -188,3 +188,28 @@ func TestProtectionCascade(t *testing.T) {
 		t.Errorf("other user's protection %v", u)
 	}
 }
+
+func TestForgetKnownAddresses(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	if err := s.CreateUser(ctx, &user.User{Name: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	for i, addr := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"} {
+		if err := s.RecordKnownAddress(ctx, "alice", addr, t0.Add(time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.ForgetKnownAddresses(ctx, t0.Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("forgot %d, %v; want 1", n, err)
+	}
+	if known(t, s, "alice", "203.0.113.1", time.Time{}) || !known(t, s, "alice", "203.0.113.2", time.Time{}) ||
+		!known(t, s, "alice", "203.0.113.3", time.Time{}) {
+		t.Error("the wrong addresses were forgotten")
+	}
+	if n, err := s.ForgetKnownAddresses(ctx, time.Time{}); err != nil || n != 0 {
+		t.Errorf("zero time forgot %d, %v", n, err)
+	}
+}
