@@ -190,3 +190,38 @@ func TestOperationsEndToEnd(t *testing.T) {
 	}
 	e.never(opsPassword)
 }
+
+// The transfer log gets one xferlog line per transfer and, like the main
+// log, moves to a new file on SIGUSR1 (logrotate renames, then signals).
+func TestTransferLogReopenedOnSIGUSR1(t *testing.T) {
+	e := newEnv(t)
+	e.ok(opsPassword+"\n", "user", "add", "alice", "--password-stdin")
+	dir := t.TempDir()
+	xfer := filepath.Join(dir, "xferlog")
+	cfgFile := filepath.Join(dir, "bulwark.toml")
+	if err := os.WriteFile(cfgFile, []byte("[log]\ntransfer_log = \""+xfer+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, e, "--config", cfgFile)
+	defer s.stop(t)
+	c := ftpLogin(t, e, s, "alice")
+	if err := c.Stor("one.txt", bytes.NewReader([]byte("first"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(xfer, xfer+".1"); err != nil {
+		t.Fatal(err)
+	}
+	s.sigs <- sigReopen
+	s.waitLog(t, "log files reopened")
+	if err := c.Stor("two.txt", bytes.NewReader([]byte("second"))); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(xfer + ".1")
+	cur, _ := os.ReadFile(xfer)
+	if !strings.Contains(string(old), " 5 /one.txt b _ i r alice ftp 0 * c") || strings.Count(string(old), "\n") != 1 {
+		t.Errorf("rotated transfer log:\n%s", old)
+	}
+	if !strings.Contains(string(cur), " 6 /two.txt b _ i r alice ftp 0 * c") || strings.Count(string(cur), "\n") != 1 {
+		t.Errorf("new transfer log:\n%s", cur)
+	}
+}
