@@ -10,6 +10,7 @@ import (
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/server"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -42,20 +43,20 @@ func newYork(t *testing.T) *time.Location {
 // A user allowed only from 127.0.0.5 is refused from 127.0.0.6 even with
 // the right password, with the ordinary reply.
 func TestUserAllowedOnlyFromOneAddress(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "partner", "Partner-Pass-42x", func(u *user.User) {
+	e := servertest.New(t)
+	e.AddUser(t, "partner", "Partner-Pass-42x", func(u *user.User) {
 		u.Access.AllowIPs = []string{"127.0.0.5"}
 	})
-	e.start(t)
-	c, err := dialFrom(t, e.explicit(), "127.0.0.6")
+	e.Start(t)
+	c, err := dialFrom(t, e.Explicit(), "127.0.0.6")
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantCode(t, "login from another address", c.Login("partner", "Partner-Pass-42x"), 530, "Login incorrect")
-	if !strings.Contains(e.logs.String(), "reason=access_denied") {
+	if !strings.Contains(e.Logs.String(), "reason=access_denied") {
 		t.Error("the true reason is not in the log")
 	}
-	ok, err := dialFrom(t, e.explicit(), "127.0.0.5")
+	ok, err := dialFrom(t, e.Explicit(), "127.0.0.5")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,14 +71,14 @@ func TestOutsideWindowRefused(t *testing.T) {
 	ny := newYork(t)
 	clock := &fakeClock{t: time.Date(2026, 11, 28, 12, 0, 0, 0, ny)} // a Saturday
 	for _, explain := range []bool{false, true} {
-		e := newEnv(t, func(c *config.Config) { c.Access.ExplainDenials = explain })
-		e.opts = []server.Option{server.WithClock(clock.now)}
-		e.addUser(t, "partner", "Partner-Pass-42x", func(u *user.User) {
+		e := servertest.New(t, func(c *config.Config) { c.Access.ExplainDenials = explain })
+		e.Options = []server.Option{server.WithClock(clock.now)}
+		e.AddUser(t, "partner", "Partner-Pass-42x", func(u *user.User) {
 			u.Access.Schedule = []string{"Mon-Fri 06:00-18:00"}
 			u.Access.TimeZone = "America/New_York"
 		})
-		e.start(t)
-		err := dial(t, e.explicit(), false).Login("partner", "Partner-Pass-42x")
+		e.Start(t)
+		err := dial(t, e.Explicit(), false).Login("partner", "Partner-Pass-42x")
 		if explain {
 			wantCode(t, "explained refusal", err, 530, "Mon 06:00")
 		} else {
@@ -91,14 +92,14 @@ func TestOutsideWindowRefused(t *testing.T) {
 func TestSessionClosedWhenWindowEnds(t *testing.T) {
 	ny := newYork(t)
 	clock := &fakeClock{t: time.Date(2026, 11, 30, 17, 59, 0, 0, ny)} // Monday, a minute before closing
-	e := newEnv(t)
-	e.opts = []server.Option{server.WithClock(clock.now)}
-	e.addUser(t, "partner", "Partner-Pass-42x", func(u *user.User) {
+	e := servertest.New(t)
+	e.Options = []server.Option{server.WithClock(clock.now)}
+	e.AddUser(t, "partner", "Partner-Pass-42x", func(u *user.User) {
 		u.Access.Schedule = []string{"Mon-Fri 06:00-18:00"}
 		u.Access.TimeZone = "America/New_York"
 	})
-	e.start(t)
-	c := dial(t, e.explicit(), false)
+	e.Start(t)
+	c := dial(t, e.Explicit(), false)
 	if err := c.Login("partner", "Partner-Pass-42x"); err != nil {
 		t.Fatalf("login inside the window: %v", err)
 	}
@@ -108,18 +109,18 @@ func TestSessionClosedWhenWindowEnds(t *testing.T) {
 	clock.set(time.Date(2026, 11, 30, 18, 0, 1, 0, ny))
 	waitFor(t, "the session to be closed", func() bool { return c.NoOp() != nil })
 	waitFor(t, "the closing to be logged", func() bool {
-		return strings.Contains(e.logs.String(), "session closed by access rules")
+		return strings.Contains(e.Logs.String(), "session closed by access rules")
 	})
 }
 
 // Server-level deny rules refuse at accept, before TLS.
 func TestServerDenyAtAccept(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.Access.DenyIPs = []string{"127.0.0.7"} })
-	e.start(t)
-	if !refusedAtDoor(t, e.explicit(), "127.0.0.7") {
+	e := servertest.New(t, func(c *config.Config) { c.Access.DenyIPs = []string{"127.0.0.7"} })
+	e.Start(t)
+	if !refusedAtDoor(t, e.Explicit(), "127.0.0.7") {
 		t.Fatal("denied address admitted")
 	}
-	if refusedAtDoor(t, e.explicit(), "127.0.0.8") {
+	if refusedAtDoor(t, e.Explicit(), "127.0.0.8") {
 		t.Fatal("other address refused")
 	}
 }
@@ -129,13 +130,13 @@ func TestServerDenyAtAccept(t *testing.T) {
 func TestWindowGracePeriodLetsTransferFinish(t *testing.T) {
 	ny := newYork(t)
 	clock := &fakeClock{t: time.Date(2026, 11, 30, 17, 59, 0, 0, ny)}
-	e := newEnv(t, func(c *config.Config) { c.Access.GracePeriod.Duration = time.Hour })
-	e.opts = []server.Option{server.WithClock(clock.now)}
-	e.addUser(t, "partner", "Partner-Pass-42x", func(u *user.User) {
+	e := servertest.New(t, func(c *config.Config) { c.Access.GracePeriod.Duration = time.Hour })
+	e.Options = []server.Option{server.WithClock(clock.now)}
+	e.AddUser(t, "partner", "Partner-Pass-42x", func(u *user.User) {
 		u.Access.Schedule = []string{"Mon-Fri 06:00-18:00"}
 		u.Access.TimeZone = "America/New_York"
 	})
-	e.start(t)
+	e.Start(t)
 	r := rawLogin(t, e, "partner", "Partner-Pass-42x")
 	r.c.Expect("PBSZ 0", 200)
 	r.c.Expect("PROT P", 200)
@@ -150,14 +151,14 @@ func TestWindowGracePeriodLetsTransferFinish(t *testing.T) {
 	}
 	clock.set(time.Date(2026, 11, 30, 18, 0, 1, 0, ny))
 	waitFor(t, "the grace period to start", func() bool {
-		return strings.Contains(e.logs.String(), "may finish within the grace period")
+		return strings.Contains(e.Logs.String(), "may finish within the grace period")
 	})
 	if _, err := tc.Write([]byte("second half\n")); err != nil {
 		t.Fatalf("transfer cut despite the grace period: %v", err)
 	}
 	tc.Close()
 	r.c.ExpectReply(226)
-	data, err := os.ReadFile(filepath.Join(e.cfg.DefaultHome("partner"), "report.csv"))
+	data, err := os.ReadFile(filepath.Join(e.Config.DefaultHome("partner"), "report.csv"))
 	if err != nil || string(data) != "first half,second half\n" {
 		t.Fatalf("uploaded file %q, %v", data, err)
 	}

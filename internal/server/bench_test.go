@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 )
 
 const benchFileSize = 256 << 20
@@ -15,17 +17,17 @@ const benchFileSize = 256 << 20
 // explicit FTPS on loopback through the whole stack: engine, TLS, login
 // pipeline, jailed file system and crash-safe uploads (fsync included).
 func BenchmarkFTPSDownload(b *testing.B) {
-	e := newEnv(b)
-	e.addUser(b, "alice", "Correct-Horse-7")
-	e.start(b)
-	home := e.cfg.DefaultHome("alice")
+	e := servertest.New(b)
+	e.AddUser(b, "alice", "Correct-Horse-7")
+	e.Start(b)
+	home := e.Config.DefaultHome("alice")
 	os.MkdirAll(home, 0o750)
 	data := make([]byte, benchFileSize)
 	rand.Read(data)
 	if err := os.WriteFile(filepath.Join(home, "big.bin"), data, 0o640); err != nil {
 		b.Fatal(err)
 	}
-	c := dial(b, e.explicit(), false)
+	c := dial(b, e.Explicit(), false)
 	if err := c.Login("alice", "Correct-Horse-7"); err != nil {
 		b.Fatal(err)
 	}
@@ -44,12 +46,12 @@ func BenchmarkFTPSDownload(b *testing.B) {
 }
 
 func BenchmarkFTPSUpload(b *testing.B) {
-	e := newEnv(b)
-	e.addUser(b, "alice", "Correct-Horse-7")
-	e.start(b)
+	e := servertest.New(b)
+	e.AddUser(b, "alice", "Correct-Horse-7")
+	e.Start(b)
 	data := make([]byte, benchFileSize)
 	rand.Read(data)
-	c := dial(b, e.explicit(), false)
+	c := dial(b, e.Explicit(), false)
 	if err := c.Login("alice", "Correct-Horse-7"); err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -109,12 +110,12 @@ func TestEveryCommandIsChecked(t *testing.T) {
 		{"read-only", []string{"/=read", "/private=none"}, reader},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			e.addUser(t, "u", "User-Pass-1", func(u *user.User) { u.Perms = perms(t, tc.perms...) })
+			e := servertest.New(t)
+			e.AddUser(t, "u", "User-Pass-1", func(u *user.User) { u.Perms = perms(t, tc.perms...) })
 			writeHomeFile(t, e, "u", "old.csv", "original")
 			writeHomeFile(t, e, "u", "sub/keep.txt", "k")
 			writeHomeFile(t, e, "u", "private/secret.txt", "s")
-			e.start(t)
+			e.Start(t)
 			r := rawLogin(t, e, "u", "User-Pass-1")
 			r.c.Expect("PBSZ 0", 200)
 			r.c.Expect("PROT P", 200)
@@ -127,7 +128,7 @@ func TestEveryCommandIsChecked(t *testing.T) {
 					t.Errorf("%s: reply leaks a host path: %q", s.cmd, text)
 				}
 			}
-			home := e.cfg.DefaultHome("u")
+			home := e.Config.DefaultHome("u")
 			if data, _ := os.ReadFile(filepath.Join(home, "old.csv")); string(data) != "original" {
 				t.Errorf("old.csv changed to %q", data)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 )
 
@@ -20,7 +21,7 @@ import (
 func dialFrom(t *testing.T, addr, from string) (*ftp.ServerConn, error) {
 	t.Helper()
 	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
-	c, err := ftp.Dial(addr, ftp.DialWithDialFunc(d.Dial), ftp.DialWithExplicitTLS(clientTLS()),
+	c, err := ftp.Dial(addr, ftp.DialWithDialFunc(d.Dial), ftp.DialWithExplicitTLS(servertest.ClientTLS()),
 		ftp.DialWithTimeout(5*time.Second))
 	if err == nil {
 		t.Cleanup(func() { c.Quit() })
@@ -61,8 +62,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func defenderEnv(t *testing.T) *env {
-	return newEnv(t, func(c *config.Config) {
+func defenderEnv(t *testing.T) *servertest.Env {
+	return servertest.New(t, func(c *config.Config) {
 		c.Defender.Threshold = 20
 		c.Defender.ScoreBadPassword = 5
 		c.Defender.ScoreUnknownUser = 10
@@ -74,9 +75,9 @@ func defenderEnv(t *testing.T) *env {
 // and lifting it in the store takes effect at once.
 func TestAttackerBannedUserUnaffected(t *testing.T) {
 	e := defenderEnv(t)
-	e.addUser(t, "alice", "Alice-Pass-42x")
-	e.start(t)
-	addr := e.explicit()
+	e.AddUser(t, "alice", "Alice-Pass-42x")
+	e.Start(t)
+	addr := e.Explicit()
 
 	for i := 0; i < 4; i++ {
 		c, err := dialFrom(t, addr, "127.0.0.3")
@@ -96,24 +97,24 @@ func TestAttackerBannedUserUnaffected(t *testing.T) {
 	if refusedAtDoor(t, addr, "127.0.0.4") {
 		t.Fatal("legitimate user's address refused")
 	}
-	bans, err := e.store.ListBans(context.Background())
+	bans, err := e.Store.ListBans(context.Background())
 	if err != nil || len(bans) != 1 || bans[0].Prefix != "127.0.0.3/32" {
 		t.Fatalf("stored bans %+v, %v", bans, err)
 	}
 
 	// A restart keeps the ban.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	e.srv.Shutdown(ctx)
+	e.Server.Shutdown(ctx)
 	cancel()
-	e.start(t)
-	addr = e.explicit()
+	e.Start(t)
+	addr = e.Explicit()
 	if !refusedAtDoor(t, addr, "127.0.0.3") {
 		t.Fatal("ban lost at restart")
 	}
 
 	// Removing it in the store (as `bulwark ban del` does) lifts it within
 	// a second or so.
-	if err := e.store.DeleteBan(context.Background(), "127.0.0.3/32"); err != nil {
+	if err := e.Store.DeleteBan(context.Background(), "127.0.0.3/32"); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the ban to lift", func() bool { return !refusedAtDoor(t, addr, "127.0.0.3") })
@@ -121,23 +122,23 @@ func TestAttackerBannedUserUnaffected(t *testing.T) {
 
 func TestHoneypotBansAtOnce(t *testing.T) {
 	e := defenderEnv(t)
-	e.start(t)
-	c, err := dialFrom(t, e.explicit(), "127.0.0.5")
+	e.Start(t)
+	c, err := dialFrom(t, e.Explicit(), "127.0.0.5")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Login("root", "toor"); err == nil {
 		t.Fatal("honeypot login succeeded")
 	}
-	waitFor(t, "the honeypot ban", func() bool { return refusedAtDoor(t, e.explicit(), "127.0.0.5") })
+	waitFor(t, "the honeypot ban", func() bool { return refusedAtDoor(t, e.Explicit(), "127.0.0.5") })
 }
 
 // A ban added by the CLI ends the live sessions of that address.
 func TestManualBanEndsSessions(t *testing.T) {
 	e := defenderEnv(t)
-	e.addUser(t, "alice", "Alice-Pass-42x")
-	e.start(t)
-	c, err := dialFrom(t, e.explicit(), "127.0.0.6")
+	e.AddUser(t, "alice", "Alice-Pass-42x")
+	e.Start(t)
+	c, err := dialFrom(t, e.Explicit(), "127.0.0.6")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,12 +146,12 @@ func TestManualBanEndsSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	if err := e.store.SaveBan(context.Background(), store.Ban{Prefix: "127.0.0.6/32", Reason: "manual",
+	if err := e.Store.SaveBan(context.Background(), store.Ban{Prefix: "127.0.0.6/32", Reason: "manual",
 		First: now, Last: now, Count: 1, Level: 1, Until: now.Add(time.Hour), Manual: true}); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the session to end", func() bool { return c.NoOp() != nil })
-	if !refusedAtDoor(t, e.explicit(), "127.0.0.6") {
+	if !refusedAtDoor(t, e.Explicit(), "127.0.0.6") {
 		t.Fatal("banned address still admitted")
 	}
 }
@@ -160,13 +161,13 @@ func TestManualBanEndsSessions(t *testing.T) {
 // known address still logs in, the right password from a new address does
 // not.
 func TestAccountProtectionKeepsKnownAddress(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) {
+	e := servertest.New(t, func(c *config.Config) {
 		c.Defender.AccountThreshold = 30
 		c.Defender.MaxConnectionsPerIP = 100
 	})
-	e.addUser(t, "alice", "Alice-Pass-42x")
-	e.start(t)
-	addr := e.explicit()
+	e.AddUser(t, "alice", "Alice-Pass-42x")
+	e.Start(t)
+	addr := e.Explicit()
 	known, err := dialFrom(t, addr, "127.0.0.4")
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +184,7 @@ func TestAccountProtectionKeepsKnownAddress(t *testing.T) {
 		}
 		c.Login("alice", "wrong-guess")
 	}
-	until, err := e.store.AccountProtection(context.Background(), "alice")
+	until, err := e.Store.AccountProtection(context.Background(), "alice")
 	if err != nil || !until.After(time.Now()) {
 		t.Fatalf("account not protected: %v %v", until, err)
 	}

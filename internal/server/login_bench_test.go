@@ -8,10 +8,12 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 )
 
-// secureHashing restores the default Argon2id cost (newEnv lowers it to
-// keep tests fast), so login figures are those of a real installation.
+// secureHashing restores the default Argon2id cost (servertest.Config
+// lowers it to keep tests fast), so login figures are those of a real
+// installation.
 func secureHashing(c *config.Config) {
 	d := config.Default()
 	c.PasswordHash = d.PasswordHash
@@ -26,11 +28,11 @@ func BenchmarkSequentialLogins(b *testing.B) {
 		ttl  time.Duration
 	}{{"cache", 5 * time.Minute}, {"nocache", 0}} {
 		b.Run(bc.name, func(b *testing.B) {
-			e := newEnv(b, secureHashing, func(c *config.Config) { c.Auth.PasswordCacheTTL.Duration = bc.ttl })
-			e.addUser(b, "alice", "Correct-Horse-7")
-			e.start(b)
+			e := servertest.New(b, secureHashing, func(c *config.Config) { c.Auth.PasswordCacheTTL.Duration = bc.ttl })
+			e.AddUser(b, "alice", "Correct-Horse-7")
+			e.Start(b)
 			for b.Loop() {
-				c, err := ftp.Dial(e.explicit(), ftp.DialWithExplicitTLS(clientTLS()), ftp.DialWithTimeout(10*time.Second))
+				c, err := ftp.Dial(e.Explicit(), ftp.DialWithExplicitTLS(servertest.ClientTLS()), ftp.DialWithTimeout(10*time.Second))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -47,13 +49,13 @@ func BenchmarkSequentialLogins(b *testing.B) {
 // and goroutine stacks that each idle session holds.
 func BenchmarkIdleSessionMemory(b *testing.B) {
 	const sessions = 500
-	e := newEnv(b, func(c *config.Config) {
+	e := servertest.New(b, func(c *config.Config) {
 		c.Defender.MaxConnections = 10000
 		c.Defender.MaxConnectionsPerIP = 10000
 		c.Defender.Enabled = false
 	})
-	e.addUser(b, "alice", "Correct-Horse-7")
-	e.start(b)
+	e.AddUser(b, "alice", "Correct-Horse-7")
+	e.Start(b)
 	measure := func() (heap, stack uint64) {
 		runtime.GC()
 		runtime.GC()
@@ -65,7 +67,7 @@ func BenchmarkIdleSessionMemory(b *testing.B) {
 		h0, s0 := measure()
 		conns := make([]*ftp.ServerConn, 0, sessions)
 		for range sessions {
-			c, err := ftp.Dial(e.explicit(), ftp.DialWithExplicitTLS(clientTLS()), ftp.DialWithTimeout(10*time.Second))
+			c, err := ftp.Dial(e.Explicit(), ftp.DialWithExplicitTLS(servertest.ClientTLS()), ftp.DialWithTimeout(10*time.Second))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/metrics"
 	"github.com/bulwark-ftp/bulwark/internal/server"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 	"github.com/bulwark-ftp/bulwark/internal/xferlog"
 )
@@ -95,7 +96,7 @@ func readXferlog(t *testing.T, path string) [][]string {
 // exactly their amounts, and each file transfer leaves one xferlog line.
 func TestMetricsAndTransferLog(t *testing.T) {
 	const day = 24 * time.Hour
-	e := newEnv(t, func(c *config.Config) {
+	e := servertest.New(t, func(c *config.Config) {
 		c.Defender.Threshold = 100 // only the honeypot bans
 		c.Defender.MaxConnectionsPerIP = 2
 		c.PasswordPolicy.MaxAgeDays = 90
@@ -108,34 +109,34 @@ func TestMetricsAndTransferLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { xl.Close() })
-	e.opts = append(e.opts, server.WithMetrics(m), server.WithTransferLog(xl))
+	e.Options = append(e.Options, server.WithMetrics(m), server.WithTransferLog(xl))
 
-	e.addUser(t, "alice", "Correct-Horse-7")
+	e.AddUser(t, "alice", "Correct-Horse-7")
 	changed := func(ago time.Duration) func(*user.User) {
 		return func(u *user.User) { u.PasswordChangedAt = time.Now().Add(-ago) }
 	}
-	e.addUser(t, "bob", "Bob-Secret-77x", changed(85*day))     // 5 days left
-	e.addUser(t, "carol", "Carol-Secret-77x", changed(70*day)) // 20 days left
-	e.addUser(t, "dave", "Dave-Secret-77x", changed(100*day))  // expired
-	e.addUser(t, "erin", "Erin-Secret-77x", changed(200*day), func(u *user.User) { u.AgingExempt = true })
+	e.AddUser(t, "bob", "Bob-Secret-77x", changed(85*day))     // 5 days left
+	e.AddUser(t, "carol", "Carol-Secret-77x", changed(70*day)) // 20 days left
+	e.AddUser(t, "dave", "Dave-Secret-77x", changed(100*day))  // expired
+	e.AddUser(t, "erin", "Erin-Secret-77x", changed(200*day), func(u *user.User) { u.AgingExempt = true })
 	download := bytes.Repeat([]byte("0123456789"), 500) // 5000 bytes
 	writeHomeFile(t, e, "alice", "pub/report 2026.bin", string(download))
-	e.start(t)
-	if e.srv.Metrics() != m {
+	e.Start(t)
+	if e.Server.Metrics() != m {
 		t.Fatal("Server.Metrics does not return the metrics given")
 	}
 
 	// alice logs in over TLS; two others fail, each from its own address
 	// so that the per-address cap does not interfere.
 	c := login(t, e, "alice", "Correct-Horse-7")
-	bad, err := dialFrom(t, e.explicit(), "127.0.0.2")
+	bad, err := dialFrom(t, e.Explicit(), "127.0.0.2")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := bad.Login("alice", "wrong-password"); err == nil {
 		t.Fatal("login with a wrong password succeeded")
 	}
-	unknown, err := dialFrom(t, e.explicit(), "127.0.0.3")
+	unknown, err := dialFrom(t, e.Explicit(), "127.0.0.3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,13 +163,13 @@ func TestMetricsAndTransferLog(t *testing.T) {
 
 	// A honeypot name bans 127.0.0.8 at once; its next connection is
 	// refused at the door.
-	trap, err := dialFrom(t, e.explicit(), "127.0.0.8")
+	trap, err := dialFrom(t, e.Explicit(), "127.0.0.8")
 	if err != nil {
 		t.Fatal(err)
 	}
 	trap.Login("root", "toor")
 	// The ban is made before the login's reply, so it holds already.
-	if !refusedAtDoor(t, e.explicit(), "127.0.0.8") {
+	if !refusedAtDoor(t, e.Explicit(), "127.0.0.8") {
 		t.Fatal("the honeypot's address was not refused")
 	}
 
@@ -176,7 +177,7 @@ func TestMetricsAndTransferLog(t *testing.T) {
 	// refused with 421.
 	var held []net.Conn
 	for range 2 {
-		conn, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.9")}}).Dial("tcp", e.explicit())
+		conn, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.9")}}).Dial("tcp", e.Explicit())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +188,7 @@ func TestMetricsAndTransferLog(t *testing.T) {
 		}
 		held = append(held, conn)
 	}
-	over, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.9")}}).Dial("tcp", e.explicit())
+	over, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.9")}}).Dial("tcp", e.Explicit())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,10 +305,10 @@ func TestMetricsAndTransferLog(t *testing.T) {
 // Without WithMetrics or WithTransferLog the server runs as before and has
 // no metrics.
 func TestNoMetricsByDefault(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Correct-Horse-7")
-	e.start(t)
-	if e.srv.Metrics() != nil {
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Correct-Horse-7")
+	e.Start(t)
+	if e.Server.Metrics() != nil {
 		t.Fatal("Metrics() not nil without WithMetrics")
 	}
 	c := login(t, e, "alice", "Correct-Horse-7")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/ftp/ftptest"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -17,14 +18,14 @@ const day = 24 * time.Hour
 
 // changedAgo sets when alice's password was last changed, as if time had
 // passed.
-func changedAgo(t *testing.T, e *env, name string, d time.Duration) {
+func changedAgo(t *testing.T, e *servertest.Env, name string, d time.Duration) {
 	t.Helper()
-	u, err := e.store.GetUser(context.Background(), name)
+	u, err := e.Store.GetUser(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.PasswordChangedAt = time.Now().Add(-d)
-	if err := e.store.UpdateUser(context.Background(), u); err != nil {
+	if err := e.Store.UpdateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -32,13 +33,13 @@ func changedAgo(t *testing.T, e *env, name string, d time.Duration) {
 // An expired password lets the user in only to change it; after SITE PSWD
 // the session works normally.
 func TestExpiredPasswordRestrictedThenChanged(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Old-Pass-42x")
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Old-Pass-42x")
 	changedAgo(t, e, "alice", 100*day)
-	e.start(t)
+	e.Start(t)
 
-	c := ftptest.Dial(t, e.explicit())
-	c.UpgradeTLS(clientTLS())
+	c := ftptest.Dial(t, e.Explicit())
+	c.UpgradeTLS(servertest.ClientTLS())
 	c.Expect("USER alice", 331)
 	text := c.Expect("PASS Old-Pass-42x", 230)
 	if !strings.Contains(text, "expired") || !strings.Contains(text, "SITE PSWD") {
@@ -63,10 +64,10 @@ func TestExpiredPasswordRestrictedThenChanged(t *testing.T) {
 	c.Expect("PWD", 257)
 
 	// The new password is the one that works now, in full sessions.
-	if err := dial(t, e.explicit(), false).Login("alice", "Old-Pass-42x"); err == nil {
+	if err := dial(t, e.Explicit(), false).Login("alice", "Old-Pass-42x"); err == nil {
 		t.Error("old password still accepted")
 	}
-	fc := dial(t, e.explicit(), false)
+	fc := dial(t, e.Explicit(), false)
 	if err := fc.Login("alice", "New Pass 77 Strong"); err != nil {
 		t.Fatalf("new password refused: %v", err)
 	}
@@ -87,20 +88,20 @@ func TestExpiredPasswordRestrictedThenChanged(t *testing.T) {
 	if code, _ := c.Send(`SITE PSWD wrong-guess Another-Pass-55`); code != 530 {
 		t.Errorf("wrong current password: %d", code)
 	}
-	if strings.Contains(e.logs.String(), "New Pass 77 Strong") || strings.Contains(e.logs.String(), "Old-Pass-42x") {
+	if strings.Contains(e.Logs.String(), "New Pass 77 Strong") || strings.Contains(e.Logs.String(), "Old-Pass-42x") {
 		t.Error("a password reached the log")
 	}
 }
 
 func TestMustChangeAndWarning(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "bob", "Temp-Pass-42x", func(u *user.User) { u.MustChangePassword = true })
-	e.addUser(t, "carol", "Carol-Pass-42x")
+	e := servertest.New(t)
+	e.AddUser(t, "bob", "Temp-Pass-42x", func(u *user.User) { u.MustChangePassword = true })
+	e.AddUser(t, "carol", "Carol-Pass-42x")
 	changedAgo(t, e, "carol", 80*day)
-	e.start(t)
+	e.Start(t)
 
-	c := ftptest.Dial(t, e.explicit())
-	c.UpgradeTLS(clientTLS())
+	c := ftptest.Dial(t, e.Explicit())
+	c.UpgradeTLS(servertest.ClientTLS())
 	c.Expect("USER bob", 331)
 	if text := c.Expect("PASS Temp-Pass-42x", 230); !strings.Contains(text, "change required") {
 		t.Errorf("must-change 230: %q", text)
@@ -109,8 +110,8 @@ func TestMustChangeAndWarning(t *testing.T) {
 	c.Expect(`SITE PSWD Temp-Pass-42x Fresh-Own-Pass-88`, 200)
 	c.Expect("PWD", 257)
 
-	w := ftptest.Dial(t, e.explicit())
-	w.UpgradeTLS(clientTLS())
+	w := ftptest.Dial(t, e.Explicit())
+	w.UpgradeTLS(servertest.ClientTLS())
 	w.Expect("USER carol", 331)
 	if text := w.Expect("PASS Carol-Pass-42x", 230); !strings.Contains(text, "expires in 10 day(s)") {
 		t.Errorf("warning missing from 230: %q", text)
@@ -120,11 +121,11 @@ func TestMustChangeAndWarning(t *testing.T) {
 
 // SITE PSWD never travels in clear text.
 func TestSitePswdNeedsTLS(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.TLS.Policy = config.PolicyOptional })
-	e.addUser(t, "alice", "Old-Pass-42x")
+	e := servertest.New(t, func(c *config.Config) { c.TLS.Policy = config.PolicyOptional })
+	e.AddUser(t, "alice", "Old-Pass-42x")
 	changedAgo(t, e, "alice", 2*day)
-	e.start(t)
-	c, err := ftp.Dial(e.explicit(), ftp.DialWithTimeout(5*time.Second))
+	e.Start(t)
+	c, err := ftp.Dial(e.Explicit(), ftp.DialWithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,24 +133,24 @@ func TestSitePswdNeedsTLS(t *testing.T) {
 	if err := c.Login("alice", "Old-Pass-42x"); err != nil {
 		t.Fatal(err)
 	}
-	raw := ftptest.Dial(t, e.explicit())
+	raw := ftptest.Dial(t, e.Explicit())
 	raw.Login("alice", "Old-Pass-42x")
 	if code, text := raw.Send("SITE PSWD Old-Pass-42x New-Pass-77-Strong"); code != 534 || !strings.Contains(text, "TLS") {
 		t.Errorf("SITE PSWD in clear text: %d %q", code, text)
 	}
-	if err := dial(t, e.explicit(), false).Login("alice", "Old-Pass-42x"); err != nil {
+	if err := dial(t, e.Explicit(), false).Login("alice", "Old-Pass-42x"); err != nil {
 		t.Errorf("password changed over clear text: %v", err)
 	}
 }
 
 // Expired accounts are refused outright, with the ordinary failure reply.
 func TestAccountValidUntil(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "temp", "Temp-Pass-42x", func(u *user.User) { u.ValidUntil = time.Now().Add(-time.Minute) })
-	e.start(t)
-	err := dial(t, e.explicit(), false).Login("temp", "Temp-Pass-42x")
+	e := servertest.New(t)
+	e.AddUser(t, "temp", "Temp-Pass-42x", func(u *user.User) { u.ValidUntil = time.Now().Add(-time.Minute) })
+	e.Start(t)
+	err := dial(t, e.Explicit(), false).Login("temp", "Temp-Pass-42x")
 	wantCode(t, "expired account", err, 530, "Login incorrect")
-	if !strings.Contains(e.logs.String(), "reason=access_denied") || !strings.Contains(e.logs.String(), "expired at") {
+	if !strings.Contains(e.Logs.String(), "reason=access_denied") || !strings.Contains(e.Logs.String(), "expired at") {
 		t.Error("the log does not give the true reason")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -45,18 +46,18 @@ func perms(t *testing.T, specs ...string) user.Rules {
 	return rs
 }
 
-func login(t *testing.T, e *env, name, pass string) *ftp.ServerConn {
+func login(t *testing.T, e *servertest.Env, name, pass string) *ftp.ServerConn {
 	t.Helper()
-	c := dial(t, e.explicit(), false)
+	c := dial(t, e.Explicit(), false)
 	if err := c.Login(name, pass); err != nil {
 		t.Fatalf("login %s: %v", name, err)
 	}
 	return c
 }
 
-func writeHomeFile(t *testing.T, e *env, name, rel, content string) {
+func writeHomeFile(t *testing.T, e *servertest.Env, name, rel, content string) {
 	t.Helper()
-	p := filepath.Join(e.cfg.DefaultHome(name), rel)
+	p := filepath.Join(e.Config.DefaultHome(name), rel)
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		t.Fatal(err)
 	}
@@ -67,16 +68,16 @@ func writeHomeFile(t *testing.T, e *env, name, rel, content string) {
 
 // The partner who only uploads reports can upload and nothing else.
 func TestUploadOnlyPartner(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "partner", "Partner-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=upload") })
+	e := servertest.New(t)
+	e.AddUser(t, "partner", "Partner-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=upload") })
 	writeHomeFile(t, e, "partner", "old.csv", "earlier report")
-	e.start(t)
+	e.Start(t)
 	c := login(t, e, "partner", "Partner-Pass-1")
 
 	if err := c.Stor("report.csv", strings.NewReader("a,b\n")); err != nil {
 		t.Fatalf("upload refused: %v", err)
 	}
-	got, _ := os.ReadFile(filepath.Join(e.cfg.DefaultHome("partner"), "report.csv"))
+	got, _ := os.ReadFile(filepath.Join(e.Config.DefaultHome("partner"), "report.csv"))
 	if string(got) != "a,b\n" {
 		t.Fatalf("uploaded content %q", got)
 	}
@@ -92,16 +93,16 @@ func TestUploadOnlyPartner(t *testing.T) {
 	wantCode(t, "MKD", c.MakeDir("dir"), 550, "Permission denied")
 	_, err = c.FileSize("old.csv")
 	wantCode(t, "SIZE", err, 550, "")
-	if data, _ := os.ReadFile(filepath.Join(e.cfg.DefaultHome("partner"), "old.csv")); string(data) != "earlier report" {
+	if data, _ := os.ReadFile(filepath.Join(e.Config.DefaultHome("partner"), "old.csv")); string(data) != "earlier report" {
 		t.Fatal("refused operations changed a file")
 	}
 }
 
 func TestReadOnlyUser(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "reader", "Reader-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=read") })
+	e := servertest.New(t)
+	e.AddUser(t, "reader", "Reader-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=read") })
 	writeHomeFile(t, e, "reader", "doc.txt", "hello")
-	e.start(t)
+	e.Start(t)
 	c := login(t, e, "reader", "Reader-Pass-1")
 
 	entries, err := c.List("/")
@@ -133,10 +134,10 @@ func TestReadOnlyUser(t *testing.T) {
 
 // Two users never see each other's files.
 func TestUsersAreIsolated(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all") })
-	e.addUser(t, "bob", "Bob-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all") })
-	e.start(t)
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all") })
+	e.AddUser(t, "bob", "Bob-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all") })
+	e.Start(t)
 	a := login(t, e, "alice", "Alice-Pass-1")
 	if err := a.Stor("alice-secret.txt", strings.NewReader("secret")); err != nil {
 		t.Fatal(err)
@@ -161,22 +162,22 @@ func TestUsersAreIsolated(t *testing.T) {
 // A share is visible only to its grantees, and files written there land in
 // the share's directory.
 func TestSharedFolder(t *testing.T) {
-	e := newEnv(t)
+	e := servertest.New(t)
 	ctx := context.Background()
 	shareDir := t.TempDir()
-	if err := e.store.CreateGroup(ctx, &user.Group{Name: "staff"}); err != nil {
+	if err := e.Store.CreateGroup(ctx, &user.Group{Name: "staff"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.CreateShare(ctx, &user.Share{Name: "projects", Path: shareDir}); err != nil {
+	if err := e.Store.CreateShare(ctx, &user.Share{Name: "projects", Path: shareDir}); err != nil {
 		t.Fatal(err)
 	}
-	e.addUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all"); u.Groups = []string{"staff"} })
-	e.addUser(t, "bob", "Bob-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all") })
-	if err := e.store.SetGrant(ctx, user.Grant{Share: "projects", Group: "staff", At: "/work/projects",
+	e.AddUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all"); u.Groups = []string{"staff"} })
+	e.AddUser(t, "bob", "Bob-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all") })
+	if err := e.Store.SetGrant(ctx, user.Grant{Share: "projects", Group: "staff", At: "/work/projects",
 		Rights: user.RightsRead | user.RightUpload}); err != nil {
 		t.Fatal(err)
 	}
-	e.start(t)
+	e.Start(t)
 
 	a := login(t, e, "alice", "Alice-Pass-1")
 	names, err := a.NameList("/")
@@ -198,7 +199,7 @@ func TestSharedFolder(t *testing.T) {
 	if !errors.As(err, &te) || (te.Code != 553 && te.Code != 550) {
 		t.Errorf("move home → share: %v, want a 553/550 refusal", err)
 	}
-	if _, err := os.Stat(filepath.Join(e.cfg.DefaultHome("alice"), "home.txt")); err != nil {
+	if _, err := os.Stat(filepath.Join(e.Config.DefaultHome("alice"), "home.txt")); err != nil {
 		t.Error("refused move lost the file")
 	}
 
@@ -213,19 +214,19 @@ func TestSharedFolder(t *testing.T) {
 
 // Rights changed while a session runs apply at its next command.
 func TestRightsChangeLive(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all") })
-	e.start(t)
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all") })
+	e.Start(t)
 	c := login(t, e, "alice", "Alice-Pass-1")
 	if err := c.Stor("a.txt", strings.NewReader("a")); err != nil {
 		t.Fatal(err)
 	}
-	u, err := e.store.GetUser(context.Background(), "alice")
+	u, err := e.Store.GetUser(context.Background(), "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.Perms = perms(t, "/=read")
-	if err := e.store.UpdateUser(context.Background(), u); err != nil {
+	if err := e.Store.UpdateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	// Running sessions see the change within a tenth of a second.
@@ -241,14 +242,14 @@ func TestRightsChangeLive(t *testing.T) {
 }
 
 func TestQuotaAtByteBoundary(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Alice-Pass-1", func(u *user.User) {
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Alice-Pass-1", func(u *user.User) {
 		u.Perms = perms(t, "/=all")
 		u.Limits = user.Limits{MaxBytes: 1000, MaxFiles: 3, MaxFileSize: 800}
 	})
-	e.start(t)
+	e.Start(t)
 	c := login(t, e, "alice", "Alice-Pass-1")
-	home := e.cfg.DefaultHome("alice")
+	home := e.Config.DefaultHome("alice")
 
 	if err := c.Stor("a.bin", bytes.NewReader(make([]byte, 600))); err != nil {
 		t.Fatal(err)
@@ -279,13 +280,13 @@ func TestQuotaAtByteBoundary(t *testing.T) {
 
 // Uploads racing for the last bytes of a quota never overshoot it.
 func TestConcurrentUploadsAgainstQuota(t *testing.T) {
-	e := newEnv(t)
+	e := servertest.New(t)
 	const limit, size, clients = 10_000, 3_000, 8
-	e.addUser(t, "alice", "Alice-Pass-1", func(u *user.User) {
+	e.AddUser(t, "alice", "Alice-Pass-1", func(u *user.User) {
 		u.Perms = perms(t, "/=all")
 		u.Limits = user.Limits{MaxBytes: limit}
 	})
-	e.start(t)
+	e.Start(t)
 	var wg sync.WaitGroup
 	for i := range clients {
 		c := login(t, e, "alice", "Alice-Pass-1")
@@ -297,7 +298,7 @@ func TestConcurrentUploadsAgainstQuota(t *testing.T) {
 	}
 	wg.Wait()
 	var total int64
-	filepath.Walk(e.cfg.DefaultHome("alice"), func(_ string, fi os.FileInfo, err error) error {
+	filepath.Walk(e.Config.DefaultHome("alice"), func(_ string, fi os.FileInfo, err error) error {
 		if err == nil && fi.Mode().IsRegular() {
 			total += fi.Size()
 		}
@@ -314,16 +315,16 @@ func TestConcurrentUploadsAgainstQuota(t *testing.T) {
 func filepathName(i int) string { return "f" + string(rune('a'+i)) + ".bin" }
 
 func TestMaxSessions(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all"); u.MaxSessions = 1 })
-	e.start(t)
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Alice-Pass-1", func(u *user.User) { u.Perms = perms(t, "/=all"); u.MaxSessions = 1 })
+	e.Start(t)
 	first := login(t, e, "alice", "Alice-Pass-1")
-	second := dial(t, e.explicit(), false)
+	second := dial(t, e.Explicit(), false)
 	wantCode(t, "second session", second.Login("alice", "Alice-Pass-1"), 530, "Too many sessions")
 	first.Quit()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		third := dial(t, e.explicit(), false)
+		third := dial(t, e.Explicit(), false)
 		err := third.Login("alice", "Alice-Pass-1")
 		if err == nil {
 			break

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/bulwark-ftp/bulwark/internal/ftp/ftptest"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 )
 
 type rawConn struct {
@@ -13,10 +14,10 @@ type rawConn struct {
 }
 
 // rawLogin opens a scripted control connection over TLS and logs in.
-func rawLogin(t *testing.T, e *env, name, pass string) *rawConn {
+func rawLogin(t *testing.T, e *servertest.Env, name, pass string) *rawConn {
 	t.Helper()
-	c := ftptest.Dial(t, e.explicit())
-	c.UpgradeTLS(clientTLS())
+	c := ftptest.Dial(t, e.Explicit())
+	c.UpgradeTLS(servertest.ClientTLS())
 	c.Login(name, pass)
 	return &rawConn{t: t, c: c}
 }

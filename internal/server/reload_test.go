@@ -20,6 +20,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/certs"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/ftp/ftptest"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 )
 
 // newCertFiles writes a fresh self-signed pair and returns a copy of cfg
@@ -41,7 +42,7 @@ func servedCert(t *testing.T, addr string) string {
 	t.Helper()
 	c := ftptest.Dial(t, addr)
 	defer c.Close()
-	c.UpgradeTLS(clientTLS())
+	c.UpgradeTLS(servertest.ClientTLS())
 	leaf := c.Conn().(*tls.Conn).ConnectionState().PeerCertificates[0]
 	return certs.Fingerprint(&tls.Certificate{Certificate: [][]byte{leaf.Raw}})
 }
@@ -89,9 +90,9 @@ func download(c *ftp.ServerConn, name string) ([32]byte, error) {
 }
 
 func TestReloadUnderLoad(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Correct-Horse-7")
-	home := e.cfg.DefaultHome("alice")
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Correct-Horse-7")
+	home := e.Config.DefaultHome("alice")
 	if err := os.MkdirAll(home, 0o750); err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +102,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home, "big.bin"), big, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	e.start(t)
-	oldAddr := e.explicit()
-	oldCert := certs.Fingerprint(e.srv.Certificate())
+	e.Start(t)
+	oldAddr := e.Explicit()
+	oldCert := certs.Fingerprint(e.Server.Certificate())
 
 	// Load: a second client downloads again and again throughout.
 	stop := make(chan struct{})
@@ -144,15 +145,15 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	next := newCertFiles(t, *e.cfg)
+	next := newCertFiles(t, *e.Config)
 	next.Server.Listen = "127.0.0.2:0"
 	next.Server.Banner = "Reloaded banner"
 	next.Access.DenyIPs = []string{"127.0.0.3"}
-	if err := e.srv.Reload(next); err != nil {
+	if err := e.Server.Reload(next); err != nil {
 		t.Fatal(err)
 	}
-	newAddr := e.explicit()
-	newCert := certs.Fingerprint(e.srv.Certificate())
+	newAddr := e.Explicit()
+	newCert := certs.Fingerprint(e.Server.Certificate())
 	if newAddr == oldAddr || newCert == oldCert {
 		t.Fatalf("after reload: address %s (was %s), certificate changed %v", newAddr, oldAddr, newCert != oldCert)
 	}
@@ -183,7 +184,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if got := servedCert(t, newAddr); got != newCert {
 		t.Errorf("new explicit connection shown %s, want %s", got, newCert)
 	}
-	conn, err := tls.Dial("tcp", e.implicit(), &tls.Config{InsecureSkipVerify: true})
+	conn, err := tls.Dial("tcp", e.Implicit(), &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,17 +217,17 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	default:
 	}
-	if !strings.Contains(e.logs.String(), "stopped listening; its sessions go on") {
+	if !strings.Contains(e.Logs.String(), "stopped listening; its sessions go on") {
 		t.Error("the move of the listener is not logged")
 	}
 }
 
 func TestReloadRejectedKeepsRunning(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.Server.Banner = "Old banner" })
-	e.addUser(t, "alice", "Correct-Horse-7")
-	e.start(t)
-	addrs := []string{e.explicit(), e.implicit()}
-	cert := certs.Fingerprint(e.srv.Certificate())
+	e := servertest.New(t, func(c *config.Config) { c.Server.Banner = "Old banner" })
+	e.AddUser(t, "alice", "Correct-Horse-7")
+	e.Start(t)
+	addrs := []string{e.Explicit(), e.Implicit()}
+	cert := certs.Fingerprint(e.Server.Certificate())
 	c := dial(t, addrs[0], false)
 	if err := c.Login("alice", "Correct-Horse-7"); err != nil {
 		t.Fatal(err)
@@ -261,15 +262,15 @@ func TestReloadRejectedKeepsRunning(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			next := newCertFiles(t, *e.cfg)
+			next := newCertFiles(t, *e.Config)
 			next.Server.Banner = "New banner"
 			next.Access.DenyIPs = []string{"127.0.0.3"}
 			tt.edit(next)
-			err := e.srv.Reload(next)
+			err := e.Server.Reload(next)
 			if err == nil || !strings.Contains(err.Error(), tt.key) {
 				t.Fatalf("Reload = %v, want an error naming %s", err, tt.key)
 			}
-			if got := []string{e.explicit(), e.implicit()}; got[0] != addrs[0] || got[1] != addrs[1] {
+			if got := []string{e.Explicit(), e.Implicit()}; got[0] != addrs[0] || got[1] != addrs[1] {
 				t.Errorf("listeners %v, want %v", got, addrs)
 			}
 			if got := servedCert(t, addrs[0]); got != cert {
@@ -292,19 +293,19 @@ func TestReloadRejectedKeepsRunning(t *testing.T) {
 }
 
 func TestReloadTurnsListenersOffAndOn(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Correct-Horse-7")
-	e.start(t)
-	implicit := e.implicit()
-	c := ftptest.DialImplicit(t, implicit, clientTLS())
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Correct-Horse-7")
+	e.Start(t)
+	implicit := e.Implicit()
+	c := ftptest.DialImplicit(t, implicit, servertest.ClientTLS())
 	c.Login("alice", "Correct-Horse-7")
 
-	off := *e.cfg
+	off := *e.Config
 	off.Server.ImplicitListen = ""
-	if err := e.srv.Reload(&off); err != nil {
+	if err := e.Server.Reload(&off); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(e.srv.Addrs()); n != 1 {
+	if n := len(e.Server.Addrs()); n != 1 {
 		t.Fatalf("%d listeners after turning the implicit one off", n)
 	}
 	if accepts(implicit) {
@@ -314,17 +315,17 @@ func TestReloadTurnsListenersOffAndOn(t *testing.T) {
 
 	on := off
 	on.Server.ImplicitListen = "127.0.0.1:0"
-	if err := e.srv.Reload(&on); err != nil {
+	if err := e.Server.Reload(&on); err != nil {
 		t.Fatal(err)
 	}
-	ftptest.DialImplicit(t, e.implicit(), clientTLS()).Login("alice", "Correct-Horse-7")
+	ftptest.DialImplicit(t, e.Implicit(), servertest.ClientTLS()).Login("alice", "Correct-Horse-7")
 }
 
 func TestReloadDefenderSettings(t *testing.T) {
 	e := defenderEnv(t)
-	e.addUser(t, "alice", "Correct-Horse-7")
-	e.start(t)
-	addr := e.explicit()
+	e.AddUser(t, "alice", "Correct-Horse-7")
+	e.Start(t)
+	addr := e.Explicit()
 
 	// A ban made before the reload stays.
 	for range 2 {
@@ -334,11 +335,11 @@ func TestReloadDefenderSettings(t *testing.T) {
 	}
 	waitFor(t, "the ban", func() bool { return refusedAtDoor(t, addr, "127.0.0.3") })
 
-	next := *e.cfg
+	next := *e.Config
 	next.Defender.Blocklist = []string{"127.0.0.5"}
 	next.Defender.MaxConnectionsPerIP = 1
 	next.Defender.Threshold = 50
-	if err := e.srv.Reload(&next); err != nil {
+	if err := e.Server.Reload(&next); err != nil {
 		t.Fatal(err)
 	}
 	if !refusedAtDoor(t, addr, "127.0.0.3") {

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,110 +18,16 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/certs"
 	"github.com/bulwark-ftp/bulwark/internal/config"
 	"github.com/bulwark-ftp/bulwark/internal/ftp/ftptest"
-	"github.com/bulwark-ftp/bulwark/internal/password"
-	"github.com/bulwark-ftp/bulwark/internal/server"
-	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
-	"github.com/bulwark-ftp/bulwark/internal/testutil"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
-// env is one running server with its store, built the way `bulwark serve`
-// builds it.
-type env struct {
-	cfg    *config.Config
-	store  *sqlite.Store
-	srv    *server.Server
-	hasher *password.Hasher
-	logs   *syncBuffer
-	opts   []server.Option
-}
-
-type syncBuffer = testutil.Buffer
-
-func newEnv(t testing.TB, edit ...func(*config.Config)) *env {
-	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Server.Listen = "127.0.0.1:0"
-	cfg.Server.ImplicitListen = "127.0.0.1:0"
-	cfg.Auth.FailureDelay.Duration = 5 * time.Millisecond
-	cfg.PasswordHash.MemoryKiB = 1024
-	cfg.PasswordHash.Iterations = 1
-	for _, e := range edit {
-		e(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.DatabasePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &env{cfg: cfg, store: st, hasher: &password.Hasher{Params: cfg.PasswordHash.Params()}, logs: &syncBuffer{}}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", e.logs.String())
-		}
-	})
-	return e
-}
-
-func (e *env) start(t testing.TB) {
-	t.Helper()
-	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(e.cfg, e.store, logger, e.opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	e.srv = srv
-}
-
-func (e *env) addUser(t testing.TB, name, pass string, edit ...func(*user.User)) *user.User {
-	t.Helper()
-	hash, err := e.hasher.Hash(pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &user.User{Name: name, PasswordHash: hash, Home: e.cfg.DefaultHome(name),
-		Perms: user.Rules{{Path: "/", Rights: user.RightsAll}}}
-	for _, f := range edit {
-		f(u)
-	}
-	if err := e.store.CreateUser(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-func (e *env) explicit() string { return e.srv.Addrs()[0].String() }
-func (e *env) implicit() string { return e.srv.Addrs()[1].String() }
-
-// clientTLS keeps a session cache, as FTPS clients must so that data
-// connections resume the control connection's session. Go's client keys that
-// cache by ServerName (or, without one, by host:port, which differs for every
-// data connection), so ServerName must be set.
-func clientTLS() *tls.Config {
-	return &tls.Config{
-		InsecureSkipVerify: true, // the test server's certificate is self-signed
-		ServerName:         "localhost",
-		ClientSessionCache: tls.NewLRUClientSessionCache(8),
-	}
-}
-
+// dial opens an FTPS client session to addr, closed when the test ends.
 func dial(t testing.TB, addr string, implicit bool) *ftp.ServerConn {
 	t.Helper()
-	opt := ftp.DialWithExplicitTLS(clientTLS())
+	opt := ftp.DialWithExplicitTLS(servertest.ClientTLS())
 	if implicit {
-		opt = ftp.DialWithTLS(clientTLS())
+		opt = ftp.DialWithTLS(servertest.ClientTLS())
 	}
 	c, err := ftp.Dial(addr, opt, ftp.DialWithTimeout(10*time.Second))
 	if err != nil {
@@ -133,13 +38,13 @@ func dial(t testing.TB, addr string, implicit bool) *ftp.ServerConn {
 }
 
 func TestUploadDownloadBothListeners(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Correct-Horse-7")
-	e.start(t)
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Correct-Horse-7")
+	e.Start(t)
 	for _, implicit := range []bool{false, true} {
-		addr := e.explicit()
+		addr := e.Explicit()
 		if implicit {
-			addr = e.implicit()
+			addr = e.Implicit()
 		}
 		c := dial(t, addr, implicit)
 		if err := c.Login("alice", "Correct-Horse-7"); err != nil {
@@ -150,7 +55,7 @@ func TestUploadDownloadBothListeners(t *testing.T) {
 		if err := c.Stor("f.bin", bytes.NewReader(data)); err != nil {
 			t.Fatal(err)
 		}
-		onDisk, err := os.ReadFile(filepath.Join(e.cfg.DefaultHome("alice"), "f.bin"))
+		onDisk, err := os.ReadFile(filepath.Join(e.Config.DefaultHome("alice"), "f.bin"))
 		if err != nil || !bytes.Equal(onDisk, data) {
 			t.Fatalf("file on disk differs (err %v)", err)
 		}
@@ -169,12 +74,12 @@ func TestUploadDownloadBothListeners(t *testing.T) {
 // An unknown user and a wrong password must look exactly alike to the
 // client; only the log tells them apart.
 func TestLoginFailuresLookAlike(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Correct-Horse-7")
-	e.start(t)
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Correct-Horse-7")
+	e.Start(t)
 	reply := func(name, pass string) string {
-		c := ftptest.Dial(t, e.explicit())
-		c.UpgradeTLS(clientTLS())
+		c := ftptest.Dial(t, e.Explicit())
+		c.UpgradeTLS(servertest.ClientTLS())
 		c.Expect("USER "+name, 331)
 		code, text := c.Send("PASS " + pass)
 		if code != 530 {
@@ -187,7 +92,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 	if wrong != unknown {
 		t.Fatalf("replies differ: wrong password %q, unknown user %q", wrong, unknown)
 	}
-	logs := e.logs.String()
+	logs := e.Logs.String()
 	for _, want := range []string{"reason=bad_password", "reason=unknown_user"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q", want)
@@ -201,18 +106,18 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 // Changes made through the store (as the CLI makes them) apply at the next
 // login, without a restart.
 func TestStoreChangesApplyAtNextLogin(t *testing.T) {
-	e := newEnv(t)
-	u := e.addUser(t, "alice", "First-Pass-1")
-	e.start(t)
+	e := servertest.New(t)
+	u := e.AddUser(t, "alice", "First-Pass-1")
+	e.Start(t)
 	login := func(pass string) error {
-		c := dial(t, e.explicit(), false)
+		c := dial(t, e.Explicit(), false)
 		return c.Login("alice", pass)
 	}
 	if err := login("First-Pass-1"); err != nil {
 		t.Fatal(err)
 	}
-	hash, _ := e.hasher.Hash("Second-Pass-2")
-	if err := e.store.SetPasswordHash(context.Background(), "alice", hash); err != nil {
+	hash, _ := e.Hasher.Hash("Second-Pass-2")
+	if err := e.Store.SetPasswordHash(context.Background(), "alice", hash); err != nil {
 		t.Fatal(err)
 	}
 	if err := login("First-Pass-1"); err == nil {
@@ -221,9 +126,9 @@ func TestStoreChangesApplyAtNextLogin(t *testing.T) {
 	if err := login("Second-Pass-2"); err != nil {
 		t.Fatalf("new password refused: %v", err)
 	}
-	u, _ = e.store.GetUser(context.Background(), "alice")
+	u, _ = e.Store.GetUser(context.Background(), "alice")
 	u.Disabled = true
-	if err := e.store.UpdateUser(context.Background(), u); err != nil {
+	if err := e.Store.UpdateUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	if err := login("Second-Pass-2"); err == nil {
@@ -234,12 +139,12 @@ func TestStoreChangesApplyAtNextLogin(t *testing.T) {
 // A user marked require-TLS is refused in clear text even where the server
 // allows clear text, and accepted over TLS.
 func TestRequireTLSUser(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.TLS.Policy = config.PolicyOptional })
-	e.addUser(t, "bob", "Plain-Pass-3")
-	e.addUser(t, "carol", "Secret-Pass-4", func(u *user.User) { u.RequireTLS = true })
-	e.start(t)
+	e := servertest.New(t, func(c *config.Config) { c.TLS.Policy = config.PolicyOptional })
+	e.AddUser(t, "bob", "Plain-Pass-3")
+	e.AddUser(t, "carol", "Secret-Pass-4", func(u *user.User) { u.RequireTLS = true })
+	e.Start(t)
 
-	plain, err := ftp.Dial(e.explicit(), ftp.DialWithTimeout(5*time.Second))
+	plain, err := ftp.Dial(e.Explicit(), ftp.DialWithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +152,7 @@ func TestRequireTLSUser(t *testing.T) {
 	if err := plain.Login("bob", "Plain-Pass-3"); err != nil {
 		t.Fatalf("clear-text login refused under policy optional: %v", err)
 	}
-	plain2, err := ftp.Dial(e.explicit(), ftp.DialWithTimeout(5*time.Second))
+	plain2, err := ftp.Dial(e.Explicit(), ftp.DialWithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,17 +160,17 @@ func TestRequireTLSUser(t *testing.T) {
 	if err := plain2.Login("carol", "Secret-Pass-4"); err == nil {
 		t.Fatal("require-TLS user logged in over clear text")
 	}
-	if err := dial(t, e.explicit(), false).Login("carol", "Secret-Pass-4"); err != nil {
+	if err := dial(t, e.Explicit(), false).Login("carol", "Secret-Pass-4"); err != nil {
 		t.Fatalf("require-TLS user refused over TLS: %v", err)
 	}
 }
 
 // With the default policy nobody logs in before AUTH TLS.
 func TestCleartextLoginRefusedByDefault(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "bob", "Plain-Pass-3")
-	e.start(t)
-	c := ftptest.Dial(t, e.explicit())
+	e := servertest.New(t)
+	e.AddUser(t, "bob", "Plain-Pass-3")
+	e.Start(t)
+	c := ftptest.Dial(t, e.Explicit())
 	code, text := c.Send("USER bob")
 	if code != 530 || !strings.Contains(strings.ToLower(text), "tls") {
 		t.Fatalf("USER before AUTH TLS: %d %q, want 530 naming TLS", code, text)
@@ -275,12 +180,12 @@ func TestCleartextLoginRefusedByDefault(t *testing.T) {
 // SIGHUP's Reload swaps the certificate for new handshakes while a session
 // that is already up keeps working.
 func TestReloadCertificate(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Correct-Horse-7")
-	e.start(t)
-	before := certs.Fingerprint(e.srv.Certificate())
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Correct-Horse-7")
+	e.Start(t)
+	before := certs.Fingerprint(e.Server.Certificate())
 
-	c := dial(t, e.explicit(), false)
+	c := dial(t, e.Explicit(), false)
 	if err := c.Login("alice", "Correct-Horse-7"); err != nil {
 		t.Fatal(err)
 	}
@@ -291,17 +196,17 @@ func TestReloadCertificate(t *testing.T) {
 	if _, _, err := certs.LoadOrCreate(newDir, "", "", time.Now); err != nil {
 		t.Fatal(err)
 	}
-	cfg := *e.cfg
+	cfg := *e.Config
 	cfg.TLS.CertFile = filepath.Join(newDir, "cert.pem")
 	cfg.TLS.KeyFile = filepath.Join(newDir, "key.pem")
-	if err := e.srv.Reload(&cfg); err != nil {
+	if err := e.Server.Reload(&cfg); err != nil {
 		t.Fatal(err)
 	}
-	after := certs.Fingerprint(e.srv.Certificate())
+	after := certs.Fingerprint(e.Server.Certificate())
 	if after == before {
 		t.Fatal("certificate unchanged after reload")
 	}
-	conn, err := tls.Dial("tcp", e.implicit(), &tls.Config{InsecureSkipVerify: true})
+	conn, err := tls.Dial("tcp", e.Implicit(), &tls.Config{InsecureSkipVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,10 +221,10 @@ func TestReloadCertificate(t *testing.T) {
 
 	// A reload that fails keeps the current certificate.
 	cfg.TLS.CertFile = filepath.Join(newDir, "missing.pem")
-	if err := e.srv.Reload(&cfg); err == nil {
+	if err := e.Server.Reload(&cfg); err == nil {
 		t.Fatal("reload with a missing file succeeded")
 	}
-	if got := certs.Fingerprint(e.srv.Certificate()); got != after {
+	if got := certs.Fingerprint(e.Server.Certificate()); got != after {
 		t.Fatal("failed reload changed the certificate")
 	}
 }
@@ -327,9 +232,9 @@ func TestReloadCertificate(t *testing.T) {
 // A temporary file left by a crash is removed at start once it is old; a
 // fresh one (an upload that may still be running elsewhere) is kept.
 func TestStaleUploadsRemovedAtStart(t *testing.T) {
-	e := newEnv(t)
-	e.addUser(t, "alice", "Correct-Horse-7")
-	home := e.cfg.DefaultHome("alice")
+	e := servertest.New(t)
+	e.AddUser(t, "alice", "Correct-Horse-7")
+	home := e.Config.DefaultHome("alice")
 	if err := os.MkdirAll(home, 0o750); err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +247,7 @@ func TestStaleUploadsRemovedAtStart(t *testing.T) {
 	}
 	old := time.Now().Add(-2 * time.Hour)
 	os.Chtimes(stale, old, old)
-	e.start(t)
+	e.Start(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		_, err := os.Stat(stale)

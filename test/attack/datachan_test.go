@@ -13,6 +13,7 @@ import (
 	"time"
 
 	bftp "github.com/bulwark-ftp/bulwark/internal/ftp"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 )
 
 // pasvAddr sends PASV and returns the announced address.
@@ -104,7 +105,7 @@ func TestPassivePortTheft(t *testing.T) {
 	// not one byte of the file.
 	dc := r.OpenPassiveData()
 	r.expect("RETR secret.bin", 150)
-	fresh := clientTLS() // an empty session cache
+	fresh := servertest.ClientTLS() // an empty session cache
 	tc, err := r.DataTLSWith(dc, fresh)
 	if err == nil {
 		tc.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -140,7 +141,7 @@ func TestActiveBounceRefused(t *testing.T) {
 	defer victim.Close()
 	vport := victim.Addr().(*net.TCPAddr).Port
 	c := e.rawDial(t, attacker)
-	c.UpgradeTLS(clientTLS())
+	c.UpgradeTLS(servertest.ClientTLS())
 	c.Login(alice, alicePass)
 	c.expect("PROT P", 200)
 

@@ -2,8 +2,6 @@ package attack
 
 import (
 	"bytes"
-	"context"
-	"crypto/tls"
 	"log/slog"
 	"net"
 	"os"
@@ -17,9 +15,7 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
-	"github.com/bulwark-ftp/bulwark/internal/password"
-	"github.com/bulwark-ftp/bulwark/internal/server"
-	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -32,14 +28,13 @@ const (
 // env is one running server with its store, built as `bulwark serve`
 // builds it. Every host path it uses lies below base.
 type env struct {
-	t      *testing.T
-	base   string
-	cfg    *config.Config
-	store  *sqlite.Store
-	srv    *server.Server
-	hasher *password.Hasher
-	logs   *logBuffer
-	level  slog.Level
+	*servertest.Env
+	t    *testing.T
+	base string
+	// logs receives the server's log, in place of Env.Logs (which stays
+	// empty): it is bounded, and only its end is shown on failure.
+	logs  *logBuffer
+	level slog.Level
 }
 
 // newEnv prepares a server whose data directory is below a fresh
@@ -48,29 +43,9 @@ type env struct {
 func newEnv(t *testing.T, edit ...func(*config.Config)) *env {
 	t.Helper()
 	base := t.TempDir()
-	cfg := config.Default()
-	cfg.DataDir = filepath.Join(base, "data")
-	cfg.Server.Listen = "127.0.0.1:0"
-	cfg.Server.ImplicitListen = "127.0.0.1:0"
-	cfg.Auth.FailureDelay.Duration = 5 * time.Millisecond
-	cfg.PasswordHash.MemoryKiB = 1024
-	cfg.PasswordHash.Iterations = 1
-	for _, f := range edit {
-		f(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.DatabasePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, base: base, cfg: cfg, store: st, level: slog.LevelDebug,
-		hasher: &password.Hasher{Params: cfg.PasswordHash.Params()}, logs: newLogBuffer(8 << 20)}
+	inBase := func(c *config.Config) { c.DataDir = filepath.Join(base, "data") }
+	e := &env{Env: servertest.New(t, append([]func(*config.Config){inBase}, edit...)...),
+		t: t, base: base, level: slog.LevelDebug, logs: newLogBuffer(8 << 20)}
 	t.Cleanup(func() {
 		// ATTACK_LOG=file keeps the whole log of the last test, for study.
 		if f := os.Getenv("ATTACK_LOG"); f != "" {
@@ -83,49 +58,24 @@ func newEnv(t *testing.T, edit ...func(*config.Config)) *env {
 	return e
 }
 
-// start builds and starts the server; it is shut down when the test ends.
+// start builds and starts the server, logging at e.level; it is shut
+// down when the test ends.
 func (e *env) start() {
 	e.t.Helper()
-	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: e.level}))
-	srv, err := server.New(e.cfg, e.store, logger)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	e.srv = srv
+	e.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: e.level}))
+	e.Start(e.t)
 }
 
 // addUser creates an account with full rights in its home, creates the
 // home, and returns the home's host path.
 func (e *env) addUser(name, pass string, edit ...func(*user.User)) string {
 	e.t.Helper()
-	hash, err := e.hasher.Hash(pass)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	u := &user.User{Name: name, PasswordHash: hash, Home: e.cfg.DefaultHome(name),
-		Perms: user.Rules{{Path: "/", Rights: user.RightsAll}}}
-	for _, f := range edit {
-		f(u)
-	}
-	if err := e.store.CreateUser(context.Background(), u); err != nil {
-		e.t.Fatal(err)
-	}
+	u := e.AddUser(e.t, name, pass, edit...)
 	if err := os.MkdirAll(u.Home, 0o750); err != nil {
 		e.t.Fatal(err)
 	}
 	return u.Home
 }
-
-func (e *env) explicit() string { return e.srv.Addrs()[0].String() }
-func (e *env) implicit() string { return e.srv.Addrs()[1].String() }
 
 // hostRoot is the directory below which every host path of the test lies:
 // no reply may contain it.
@@ -139,16 +89,6 @@ func (e *env) noHostPath(what, text string) {
 	}
 }
 
-// clientTLS keeps a session cache keyed by ServerName, so that data
-// connections resume the control connection's TLS session.
-func clientTLS() *tls.Config {
-	return &tls.Config{
-		InsecureSkipVerify: true, // the test server's certificate is self-signed
-		ServerName:         "localhost",
-		ClientSessionCache: tls.NewLRUClientSessionCache(8),
-	}
-}
-
 // dialFTP opens an explicit FTPS client whose control and data
 // connections come from the loopback address from ("" lets the system
 // choose). It is safe to call from any goroutine.
@@ -159,14 +99,14 @@ func dialFTP(addr, from string) (*ftp.ServerConn, error) {
 	if from != "" {
 		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
 	}
-	return ftp.Dial(addr, ftp.DialWithDialer(d), ftp.DialWithExplicitTLS(clientTLS()))
+	return ftp.Dial(addr, ftp.DialWithDialer(d), ftp.DialWithExplicitTLS(servertest.ClientTLS()))
 }
 
 // loginFTP dials and logs in, failing the test on error; test goroutine
 // only.
 func (e *env) loginFTP(name, pass string) *ftp.ServerConn {
 	e.t.Helper()
-	c, err := dialFTP(e.explicit(), "")
+	c, err := dialFTP(e.Explicit(), "")
 	if err != nil {
 		e.t.Fatal(err)
 	}

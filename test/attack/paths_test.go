@@ -43,10 +43,10 @@ func newJailWorld(t *testing.T) *jailWorld {
 	w.share = filepath.Join(e.base, "shares", "proj")
 	w.shareSn = plantSentinel(t, filepath.Join(e.base, "shares", "sentinel"))
 	ctx := context.Background()
-	if err := e.store.CreateShare(ctx, &user.Share{Name: "proj", Path: w.share}); err != nil {
+	if err := e.Store.CreateShare(ctx, &user.Share{Name: "proj", Path: w.share}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.SetGrant(ctx, user.Grant{Share: "proj", User: alice, At: "/proj", Rights: user.RightsAll}); err != nil {
+	if err := e.Store.SetGrant(ctx, user.Grant{Share: "proj", User: alice, At: "/proj", Rights: user.RightsAll}); err != nil {
 		t.Fatal(err)
 	}
 	w.links = map[string][2]string{

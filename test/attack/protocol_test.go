@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/ftp/ftptest"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 )
 
 var attacker = netip.MustParseAddr("127.0.0.2")
@@ -26,7 +27,7 @@ func TestMalformedCommandLines(t *testing.T) {
 	e.start()
 	legit := e.rawLogin(t, alice, alicePass)
 
-	long := "NOOP " + strings.Repeat("a", e.cfg.Server.MaxLineLength+100) + "\r\n"
+	long := "NOOP " + strings.Repeat("a", e.Config.Server.MaxLineLength+100) + "\r\n"
 	closing := []struct {
 		name  string
 		login bool
@@ -34,13 +35,13 @@ func TestMalformedCommandLines(t *testing.T) {
 	}{
 		{"overlong line before login", false, []byte(long)},
 		{"overlong line after login", true, []byte(long)},
-		{"endless Telnet NOPs", false, bytes.Repeat([]byte{0xff, 0xf1}, 3*e.cfg.Server.MaxLineLength)},
-		{"endless subnegotiation", false, append([]byte{0xff, 0xfa}, bytes.Repeat([]byte("x"), 3*e.cfg.Server.MaxLineLength)...)},
+		{"endless Telnet NOPs", false, bytes.Repeat([]byte{0xff, 0xf1}, 3*e.Config.Server.MaxLineLength)},
+		{"endless subnegotiation", false, append([]byte{0xff, 0xfa}, bytes.Repeat([]byte("x"), 3*e.Config.Server.MaxLineLength)...)},
 	}
 	for _, tc := range closing {
-		c := ftptest.DialFrom(t, e.explicit(), attacker)
+		c := ftptest.DialFrom(t, e.Explicit(), attacker)
 		if tc.login {
-			c.UpgradeTLS(clientTLS())
+			c.UpgradeTLS(servertest.ClientTLS())
 			c.Login(alice, alicePass)
 		}
 		// The server may close before reading everything: write apart.
@@ -56,8 +57,8 @@ func TestMalformedCommandLines(t *testing.T) {
 		legit.stillServes()
 	}
 
-	c := ftptest.DialFrom(t, e.explicit(), attacker)
-	c.UpgradeTLS(clientTLS())
+	c := ftptest.DialFrom(t, e.Explicit(), attacker)
+	c.UpgradeTLS(servertest.ClientTLS())
 	c.Login(alice, alicePass)
 	a := &raw{Client: c, e: e, t: t}
 	replies := []struct {
@@ -126,7 +127,7 @@ func TestTLSConfusion(t *testing.T) {
 
 	// A command behind AUTH TLS in the same packet would be read as if it
 	// had come through TLS.
-	c := ftptest.DialFrom(t, e.explicit(), attacker)
+	c := ftptest.DialFrom(t, e.Explicit(), attacker)
 	c.WriteRaw([]byte("AUTH TLS\r\nUSER alice\r\n"))
 	if code, text := c.ReadReply(); code != 503 {
 		t.Errorf("pipelined AUTH TLS: %d %q, want 503", code, text)
@@ -136,7 +137,7 @@ func TestTLSConfusion(t *testing.T) {
 
 	// Clear text on the implicit port: the handshake fails, nothing in
 	// FTP is said.
-	conn, err := dialFrom(e.implicit(), attacker.String())
+	conn, err := dialFrom(e.Implicit(), attacker.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,11 +150,11 @@ func TestTLSConfusion(t *testing.T) {
 	legit.stillServes()
 
 	// A TLS client on the explicit port fails on the clear-text greeting.
-	conn, err = dialFrom(e.explicit(), attacker.String())
+	conn, err = dialFrom(e.Explicit(), attacker.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := tls.Client(conn, clientTLS())
+	tc := tls.Client(conn, servertest.ClientTLS())
 	tc.SetDeadline(time.Now().Add(10 * time.Second))
 	if err := tc.Handshake(); err == nil {
 		t.Error("TLS handshake on the explicit port before AUTH succeeded")
@@ -163,7 +164,7 @@ func TestTLSConfusion(t *testing.T) {
 
 	// The same ClientHello read as command lines: each line is refused,
 	// and the connection still answers afterwards in clear text.
-	c = ftptest.DialFrom(t, e.explicit(), attacker)
+	c = ftptest.DialFrom(t, e.Explicit(), attacker)
 	c.WriteRaw(append(clientHello(t), "\r\nNOOP\r\n"...))
 	for i := 0; ; i++ {
 		code, text := c.ReadReply()
@@ -179,7 +180,7 @@ func TestTLSConfusion(t *testing.T) {
 
 	// A handshake that starts and then turns to garbage closes the
 	// connection without a reply.
-	c = ftptest.DialFrom(t, e.explicit(), attacker)
+	c = ftptest.DialFrom(t, e.Explicit(), attacker)
 	c.Expect("AUTH TLS", 234)
 	c.WriteRaw([]byte("USER alice\r\n"))
 	c.ExpectClosed()
@@ -188,7 +189,7 @@ func TestTLSConfusion(t *testing.T) {
 	// The legitimate user still logs in over both listeners.
 	fresh := e.rawLogin(t, alice, alicePass)
 	fresh.stillServes()
-	impl := ftptest.DialImplicit(t, e.implicit(), clientTLS())
+	impl := ftptest.DialImplicit(t, e.Implicit(), servertest.ClientTLS())
 	impl.Login(alice, alicePass)
 	e.noPanics()
 }
@@ -201,7 +202,7 @@ func clientHello(t *testing.T) []byte {
 	for range 100 {
 		a, b := net.Pipe()
 		go func() {
-			cfg := clientTLS()
+			cfg := servertest.ClientTLS()
 			// A classic key share keeps the hello small.
 			cfg.CurvePreferences = []tls.CurveID{tls.X25519}
 			tls.Client(a, cfg).Handshake()

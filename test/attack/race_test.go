@@ -32,7 +32,7 @@ func (e *env) loginMany(n int) []*ftp.ServerConn {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			c, err := dialFTP(e.explicit(), "")
+			c, err := dialFTP(e.Explicit(), "")
 			if err == nil {
 				err = c.Login(alice, alicePass)
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/ftp/ftptest"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 )
 
 // raw is a scripted control connection whose every reply is checked for
@@ -27,7 +28,7 @@ type raw struct {
 // address (the zero Addr lets the system choose) and reads the greeting.
 func (e *env) rawDial(t *testing.T, from netip.Addr) *raw {
 	t.Helper()
-	return &raw{Client: ftptest.DialFrom(t, e.explicit(), from), e: e, t: t}
+	return &raw{Client: ftptest.DialFrom(t, e.Explicit(), from), e: e, t: t}
 }
 
 // rawLogin connects from 127.0.0.1, secures the control connection, logs
@@ -35,7 +36,7 @@ func (e *env) rawDial(t *testing.T, from netip.Addr) *raw {
 func (e *env) rawLogin(t *testing.T, name, pass string) *raw {
 	t.Helper()
 	r := e.rawDial(t, netip.Addr{})
-	r.UpgradeTLS(clientTLS())
+	r.UpgradeTLS(servertest.ClientTLS())
 	r.Login(name, pass)
 	r.expect("PBSZ 0", 200)
 	r.expect("PROT P", 200)

@@ -106,12 +106,12 @@ func TestSlowAndIdleClients(t *testing.T) {
 	}
 	sources := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
 	for _, src := range sources {
-		open(e.explicit(), src, idleExplicit/len(sources))
+		open(e.Explicit(), src, idleExplicit/len(sources))
 	}
-	open(e.implicit(), "127.0.0.6", idleImplicit)
+	open(e.Implicit(), "127.0.0.6", idleImplicit)
 	first := len(flood)
-	open(e.explicit(), "127.0.0.7", dribblers/2)
-	open(e.explicit(), "127.0.0.8", dribblers/2)
+	open(e.Explicit(), "127.0.0.7", dribblers/2)
+	open(e.Explicit(), "127.0.0.8", dribblers/2)
 	dribbling := flood[first:]
 
 	stop := make(chan struct{})
@@ -186,7 +186,7 @@ func TestSlowAndIdleClients(t *testing.T) {
 // legitSession logs in from 127.0.0.1, uploads and downloads payload.
 func legitSession(t *testing.T, e *env, payload []byte) {
 	t.Helper()
-	c, err := dialFTP(e.explicit(), "127.0.0.1")
+	c, err := dialFTP(e.Explicit(), "127.0.0.1")
 	if err != nil {
 		t.Fatalf("legitimate client refused: %v", err)
 	}
@@ -235,7 +235,7 @@ func TestConnectionCaps(t *testing.T) {
 	e.start()
 	admitted := func(from string) (net.Conn, bool, string) {
 		t.Helper()
-		c, err := dialFrom(e.explicit(), from)
+		c, err := dialFrom(e.Explicit(), from)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -62,10 +62,10 @@ func TestSymlinkSwappedDuringTransfer(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := e.store.CreateShare(ctx, &user.Share{Name: "proj", Path: share}); err != nil {
+	if err := e.Store.CreateShare(ctx, &user.Share{Name: "proj", Path: share}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.SetGrant(ctx, user.Grant{Share: "proj", User: alice, At: "/proj", Rights: user.RightsAll}); err != nil {
+	if err := e.Store.SetGrant(ctx, user.Grant{Share: "proj", User: alice, At: "/proj", Rights: user.RightsAll}); err != nil {
 		t.Fatal(err)
 	}
 	before := takeSnapshot(t, filepath.Dir(home), filepath.Base(home))

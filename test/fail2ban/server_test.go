@@ -3,7 +3,6 @@ package fail2ban
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"log/slog"
 	"net"
 	"os"
@@ -17,11 +16,8 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
-	"github.com/bulwark-ftp/bulwark/internal/password"
-	"github.com/bulwark-ftp/bulwark/internal/server"
-	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/testutil"
-	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
 type syncBuffer = testutil.Buffer
@@ -32,75 +28,34 @@ const (
 )
 
 // startServer runs a server built from the defaults, as `bulwark serve`
-// builds it, logging in format to the returned buffer.
+// builds it, logging at info level in format to the returned buffer.
 func startServer(t *testing.T, format string) (addr string, logs *syncBuffer) {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Server.Listen = "127.0.0.1:0"
-	cfg.Server.ImplicitListen = ""
-	cfg.Auth.FailureDelay.Duration = time.Millisecond
-	cfg.PasswordHash.MemoryKiB = 1024
-	cfg.PasswordHash.Iterations = 1
-	cfg.Log.Format = format
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.DatabasePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	hash, err := (&password.Hasher{Params: cfg.PasswordHash.Params()}).Hash(userPass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	home := cfg.DefaultHome(userName)
+	e := servertest.New(t, func(c *config.Config) {
+		c.Server.ImplicitListen = ""
+		c.Auth.FailureDelay.Duration = time.Millisecond
+		c.Log.Format = format
+	})
+	home := e.AddUser(t, userName, userPass).Home
 	if err := os.MkdirAll(home, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	u := &user.User{Name: userName, PasswordHash: hash, Home: home, Perms: user.Rules{{Path: "/", Rights: user.RightsAll}}}
-	if err := st.CreateUser(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
-
-	logs = &syncBuffer{}
 	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
-	var h slog.Handler = slog.NewTextHandler(logs, opts)
+	var h slog.Handler = slog.NewTextHandler(e.Logs, opts)
 	if format == "json" {
-		h = slog.NewJSONHandler(logs, opts)
+		h = slog.NewJSONHandler(e.Logs, opts)
 	}
-	srv, err := server.New(cfg, st, slog.New(h))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs)
-		}
-	})
-	return srv.Addrs()[0].String(), logs
+	e.Logger = slog.New(h)
+	e.Start(t)
+	return e.Explicit(), e.Logs
 }
 
 // dialFrom connects over explicit TLS from a loopback source address, so
 // that each client of a test has an address of its own.
 func dialFrom(t *testing.T, addr, source string) *ftp.ServerConn {
 	t.Helper()
-	tlsConf := &tls.Config{
-		InsecureSkipVerify: true, // the test server's certificate is self-signed
-		ServerName:         "localhost",
-		ClientSessionCache: tls.NewLRUClientSessionCache(8),
-	}
 	c, err := ftp.Dial(addr,
-		ftp.DialWithExplicitTLS(tlsConf),
+		ftp.DialWithExplicitTLS(servertest.ClientTLS()),
 		ftp.DialWithDialer(net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}}),
 		ftp.DialWithTimeout(10*time.Second))
 	if err != nil {

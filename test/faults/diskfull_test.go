@@ -99,9 +99,9 @@ func mountTmpfs(t *testing.T) string {
 // remains, and the space comes back.
 func runDiskFull(t *testing.T, home string) {
 	p := newInProcess(t)
-	p.addUser(t, "dora", diskFullPass, home)
-	p.start(t)
-	c := login(t, p.addr(), "dora", diskFullPass)
+	p.AddUser(t, "dora", diskFullPass, homeAt(home))
+	p.Start(t)
+	c := login(t, p.Explicit(), "dora", diskFullPass)
 
 	old := randomBytes(1 << 20)
 	if err := c.Stor("old.bin", bytes.NewReader(old)); err != nil {

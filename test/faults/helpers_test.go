@@ -1,15 +1,12 @@
 package faults
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -20,9 +17,7 @@ import (
 	"github.com/jlaffaye/ftp"
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
-	"github.com/bulwark-ftp/bulwark/internal/password"
-	"github.com/bulwark-ftp/bulwark/internal/server"
-	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/testutil"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 	"github.com/bulwark-ftp/bulwark/internal/vfs"
@@ -48,96 +43,23 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 // lockedBuffer collects a server's log from several goroutines.
 type lockedBuffer = testutil.Buffer
 
-// inProcess is a server started in the test process, built the way
-// `bulwark serve` builds it.
-type inProcess struct {
-	cfg    *config.Config
-	store  *sqlite.Store
-	srv    *server.Server
-	hasher *password.Hasher
-	logs   *lockedBuffer
-}
-
-// newInProcess opens a store in a fresh data directory; add users, then
-// call start.
-func newInProcess(t testing.TB) *inProcess {
+// newInProcess prepares a server started in the test process, built the
+// way `bulwark serve` builds it, with the explicit listener only; add
+// users, then call Start.
+func newInProcess(t testing.TB) *servertest.Env {
 	t.Helper()
-	cfg := config.Default()
-	cfg.DataDir = t.TempDir()
-	cfg.Server.Listen = "127.0.0.1:0"
-	cfg.Server.ImplicitListen = ""
-	cfg.Auth.FailureDelay.Duration = 5 * time.Millisecond
-	cfg.PasswordHash.MemoryKiB = config.MinMemoryKiB
-	cfg.PasswordHash.Iterations = 1
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), cfg.DatabasePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	p := &inProcess{cfg: cfg, store: st, hasher: &password.Hasher{Params: cfg.PasswordHash.Params()}, logs: &lockedBuffer{}}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", p.logs.String())
-		}
-	})
-	return p
+	return servertest.New(t, func(c *config.Config) { c.Server.ImplicitListen = "" })
 }
 
-// addUser creates a user with full rights in home.
-func (p *inProcess) addUser(t testing.TB, name, pass, home string, edit ...func(*user.User)) {
-	t.Helper()
-	hash, err := p.hasher.Hash(pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &user.User{Name: name, PasswordHash: hash, Home: home,
-		Perms: user.Rules{{Path: "/", Rights: user.RightsAll}}}
-	for _, e := range edit {
-		e(u)
-	}
-	if err := p.store.CreateUser(context.Background(), u); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (p *inProcess) start(t testing.TB) {
-	t.Helper()
-	logger := slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(p.cfg, p.store, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	p.srv = srv
-}
-
-func (p *inProcess) addr() string { return p.srv.Addrs()[0].String() }
-
-// clientTLS keeps a session cache, so that data connections resume the
-// control connection's TLS session as the server requires. Go keys the
-// cache by ServerName, which must therefore be set.
-func clientTLS() *tls.Config {
-	return &tls.Config{
-		InsecureSkipVerify: true, // the test server's certificate is self-signed
-		ServerName:         "localhost",
-		ClientSessionCache: tls.NewLRUClientSessionCache(8),
-	}
+// homeAt puts a user's home at the host path home.
+func homeAt(home string) func(*user.User) {
+	return func(u *user.User) { u.Home = home }
 }
 
 // login opens an explicit FTPS session (AUTH TLS) and logs in.
 func login(t testing.TB, addr, name, pass string, opts ...ftp.DialOption) *ftp.ServerConn {
 	t.Helper()
-	opts = append([]ftp.DialOption{ftp.DialWithExplicitTLS(clientTLS()), ftp.DialWithTimeout(waitLimit)}, opts...)
+	opts = append([]ftp.DialOption{ftp.DialWithExplicitTLS(servertest.ClientTLS()), ftp.DialWithTimeout(waitLimit)}, opts...)
 	c, err := ftp.Dial(addr, opts...)
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)

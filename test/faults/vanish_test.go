@@ -15,6 +15,7 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
 
@@ -66,7 +67,7 @@ func (r *resettingClient) vanish(t testing.TB) {
 
 func (r *resettingClient) login(t testing.TB, addr, name, pass string) *ftp.ServerConn {
 	t.Helper()
-	conf := clientTLS()
+	conf := servertest.ClientTLS()
 	c, err := ftp.Dial(addr, ftp.DialWithExplicitTLS(conf), ftp.DialWithDialFunc(r.dialer(conf)))
 	if err != nil {
 		t.Fatalf("dial: %v", err)
@@ -107,7 +108,7 @@ func openFiles(t testing.TB, skip string) int {
 func TestClientVanishes(t *testing.T) {
 	p := newInProcess(t)
 	home := t.TempDir()
-	p.addUser(t, "vic", vanishPass, home, func(u *user.User) { u.MaxSessions = 1 })
+	p.AddUser(t, "vic", vanishPass, homeAt(home), func(u *user.User) { u.MaxSessions = 1 })
 	big := randomBytes(8 << 20)
 	prev := randomBytes(300 << 10)
 	for name, data := range map[string][]byte{"big.bin": big, "prev.bin": prev} {
@@ -115,13 +116,13 @@ func TestClientVanishes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p.start(t)
+	p.Start(t)
 	goroutines := runtime.NumGoroutine()
 
 	// A complete session first, so that what lives as long as the server
 	// (caches, the store's connections) exists before the baseline.
 	warm := randomBytes(64 << 10)
-	c := login(t, p.addr(), "vic", vanishPass)
+	c := login(t, p.Explicit(), "vic", vanishPass)
 	if err := c.Stor("warm.bin", bytes.NewReader(warm)); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestClientVanishes(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(waitLimit)
 		for {
-			g, f := runtime.NumGoroutine(), openFiles(t, p.cfg.DataDir)
+			g, f := runtime.NumGoroutine(), openFiles(t, p.Config.DataDir)
 			if g <= goroutines && f <= files {
 				return
 			}
@@ -213,9 +214,9 @@ func TestClientVanishes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			// A subtest runs in a goroutine of its own: count from here.
-			goroutines, files := runtime.NumGoroutine(), openFiles(t, p.cfg.DataDir)
+			goroutines, files := runtime.NumGoroutine(), openFiles(t, p.Config.DataDir)
 			var rc resettingClient
-			c := rc.login(t, p.addr(), "vic", vanishPass)
+			c := rc.login(t, p.Explicit(), "vic", vanishPass)
 			wait := tc.during(t, c)
 			rc.vanish(t)
 			wait()
@@ -225,7 +226,7 @@ func TestClientVanishes(t *testing.T) {
 			}
 			// max_sessions is 1: this login works only if the vanished
 			// session gave its slot back.
-			c2 := login(t, p.addr(), "vic", vanishPass)
+			c2 := login(t, p.Explicit(), "vic", vanishPass)
 			tc.check(t, c2)
 			c2.Quit()
 			settled(t, "after the check", goroutines, files)

@@ -1,13 +1,11 @@
 package interop
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,8 +14,7 @@ import (
 	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/config"
-	"github.com/bulwark-ftp/bulwark/internal/password"
-	"github.com/bulwark-ftp/bulwark/internal/server"
+	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
 	"github.com/bulwark-ftp/bulwark/internal/store/sqlite"
 	"github.com/bulwark-ftp/bulwark/internal/testutil"
 	"github.com/bulwark-ftp/bulwark/internal/user"
@@ -45,7 +42,7 @@ type fixture struct {
 	// Home is the user's home directory on disk, to check uploads against.
 	Home string
 	// logs is the server's log, for checking why it refused something.
-	logs *lockedBuffer
+	logs *testutil.Buffer
 	// store is the server's account store, for changing the user.
 	store *sqlite.Store
 }
@@ -82,81 +79,29 @@ func (f *fixture) port(t *testing.T, m mode) string {
 // one user, and stops it when the test ends. edit may change the config.
 func startServer(t *testing.T, edit ...func(*config.Config)) *fixture {
 	t.Helper()
-	dataDir := t.TempDir()
 	home := filepath.Join(t.TempDir(), "home")
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		t.Fatal(err)
 	}
-
-	cfg := config.Default()
-	cfg.DataDir = dataDir
-	cfg.Server.Listen = "127.0.0.1:0"
-	cfg.Server.ImplicitListen = "127.0.0.1:0"
-	cfg.Auth.FailureDelay.Duration = 10 * time.Millisecond
-	// Cheap hashing: these tests are about the wire, not the hash cost.
-	cfg.PasswordHash.MemoryKiB = 1024
-	cfg.PasswordHash.Iterations = 1
-	cfg.PasswordHash.Parallelism = 1
-	for _, e := range edit {
-		e(cfg)
+	wire := func(c *config.Config) {
+		c.Auth.FailureDelay.Duration = 10 * time.Millisecond
+		c.PasswordHash.Parallelism = 1
 	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-
-	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "bulwark.db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-
+	e := servertest.New(t, append([]func(*config.Config){wire}, edit...)...)
 	pass := rand.Text()
-	hash, err := (&password.Hasher{Params: cfg.PasswordHash.Params()}).Hash(pass)
-	if err != nil {
-		t.Fatalf("hash: %v", err)
-	}
-	if err := st.CreateUser(ctx, &user.User{Name: testUser, PasswordHash: hash, Home: home,
-		Perms: user.Rules{{Path: "/", Rights: user.RightsAll}}}); err != nil {
-		t.Fatalf("create user: %v", err)
-	}
-
-	logs := &lockedBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	// Registered before the server's own cleanup so that it runs after it:
-	// the log is complete once the server has stopped.
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
-		}
-	})
-
-	srv, err := server.New(cfg, st, logger)
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			srv.Close()
-		}
-	})
-	addrs := srv.Addrs()
-	if len(addrs) != 2 {
+	e.AddUser(t, testUser, pass, func(u *user.User) { u.Home = home })
+	e.Start(t)
+	if addrs := e.Server.Addrs(); len(addrs) != 2 {
 		t.Fatalf("server listens on %v, want an explicit and an implicit listener", addrs)
 	}
 	return &fixture{
-		Explicit: addrs[0].String(),
-		Implicit: addrs[1].String(),
+		Explicit: e.Explicit(),
+		Implicit: e.Implicit(),
 		User:     testUser,
 		Password: pass,
 		Home:     home,
-		logs:     logs,
-		store:    st,
+		logs:     e.Logs,
+		store:    e.Store,
 	}
 }
 
@@ -179,9 +124,6 @@ func (f *fixture) wantTLSVersion(t *testing.T, version string) {
 		t.Errorf("server logged no TLS connection")
 	}
 }
-
-// lockedBuffer collects the server log from many goroutines.
-type lockedBuffer = testutil.Buffer
 
 // writeRandomFile creates a file of size random bytes and returns its
 // SHA-256.
