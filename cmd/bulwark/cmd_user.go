@@ -76,7 +76,7 @@ func makeHome(dir string) (string, error) {
 }
 
 func hasher(cfg *config.Config) *password.Hasher {
-	return &password.Hasher{Params: cfg.PasswordHash.Params()}
+	return cfg.PasswordHash.Hasher()
 }
 
 func (a *app) userAddCmd() *cobra.Command {

@@ -55,6 +55,8 @@ func TestInvalidValuesNameTheirKey(t *testing.T) {
 		{"password_hash.memory_kib", func(c *Config) { c.PasswordHash.MemoryKiB = 8 }},
 		{"password_hash.iterations", func(c *Config) { c.PasswordHash.Iterations = 0 }},
 		{"password_hash.parallelism", func(c *Config) { c.PasswordHash.Parallelism = 256 }},
+		{"password_hash.max_concurrent", func(c *Config) { c.PasswordHash.MaxConcurrent = -1 }},
+		{"password_hash.max_concurrent", func(c *Config) { c.PasswordHash.MaxConcurrent = 1025 }},
 		{"users.home_root", func(c *Config) { c.Users.HomeRoot = "" }},
 		{"log.format", func(c *Config) { c.Log.Format = "xml" }},
 		{"log.level", func(c *Config) { c.Log.Level = "verbose" }},

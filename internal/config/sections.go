@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -280,6 +281,27 @@ type PasswordHash struct {
 	MemoryKiB   int `toml:"memory_kib"`
 	Iterations  int `toml:"iterations"`
 	Parallelism int `toml:"parallelism"`
+	// MaxConcurrent bounds the hashes computed at once; 0 means the
+	// number of CPUs. See Concurrency.
+	MaxConcurrent int `toml:"max_concurrent"`
+}
+
+// maxConcurrentHashes bounds password_hash.max_concurrent.
+const maxConcurrentHashes = 1024
+
+// Concurrency is how many password hashes may be computed at once: each
+// holds memory_kib, so this bounds the memory a flood of logins can take
+// (max_concurrent × memory_kib).
+func (p PasswordHash) Concurrency() int {
+	if p.MaxConcurrent > 0 {
+		return p.MaxConcurrent
+	}
+	return runtime.NumCPU()
+}
+
+// Hasher returns a password hasher with these settings.
+func (p PasswordHash) Hasher() *password.Hasher {
+	return &password.Hasher{Params: p.Params(), MaxParallel: p.Concurrency()}
 }
 
 func defaultPasswordHash() PasswordHash {
@@ -304,6 +326,9 @@ func (p PasswordHash) Validate() error {
 	}
 	if p.Parallelism < 1 || p.Parallelism > 255 {
 		errs = append(errs, fmt.Errorf("password_hash.parallelism: %d: must be between 1 and 255", p.Parallelism))
+	}
+	if p.MaxConcurrent < 0 || p.MaxConcurrent > maxConcurrentHashes {
+		errs = append(errs, fmt.Errorf("password_hash.max_concurrent: %d: must be between 0 (the number of CPUs) and %d", p.MaxConcurrent, maxConcurrentHashes))
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)

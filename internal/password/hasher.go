@@ -18,9 +18,33 @@ var ErrUnknownFormat = errors.New("unknown password hash format")
 // concurrent use and must not be copied after first use.
 type Hasher struct {
 	Params Params
+	// MaxParallel bounds how many hashes are computed at once (Hash,
+	// Verify, DummyVerify); more wait their turn. Each argon2id
+	// computation holds Params.Memory KiB, so without a bound a flood of
+	// logins could exhaust memory; beyond the number of CPUs more at once
+	// only share the same cores. 0 means no bound.
+	MaxParallel int
+
+	slotsOnce sync.Once
+	slots     chan struct{}
 
 	dummyOnce sync.Once
 	dummy     string
+}
+
+// acquire waits for a computation slot; the returned function gives it
+// back.
+func (h *Hasher) acquire() (release func()) {
+	h.slotsOnce.Do(func() {
+		if h.MaxParallel > 0 {
+			h.slots = make(chan struct{}, h.MaxParallel)
+		}
+	})
+	if h.slots == nil {
+		return func() {}
+	}
+	h.slots <- struct{}{}
+	return func() { <-h.slots }
 }
 
 func (h *Hasher) params() Params {
@@ -32,6 +56,7 @@ func (h *Hasher) params() Params {
 
 // Hash returns an argon2id PHC string for pw with a fresh random salt.
 func (h *Hasher) Hash(pw string) (string, error) {
+	defer h.acquire()()
 	return hashArgon2id(h.params(), pw)
 }
 
@@ -41,6 +66,7 @@ func (h *Hasher) Hash(pw string) (string, error) {
 // with other costs). err is non-nil, and ok false, when the hash cannot be
 // read; a wrong password is not an error.
 func (h *Hasher) Verify(encoded, pw string) (ok bool, needsRehash bool, err error) {
+	defer h.acquire()()
 	switch {
 	case strings.HasPrefix(encoded, argon2idPrefix):
 		parsed, err := parseArgon2id(encoded)

@@ -133,7 +133,7 @@ func applyEngineConfig(e *ftp.Server, cfg *config.Config, tlsConf *tls.Config) e
 
 // applyPipelineConfig sets the login settings the configuration decides.
 func applyPipelineConfig(p *auth.Pipeline, cfg *config.Config, base password.Policy, st store.Store, now func() time.Time) {
-	p.Hasher = &password.Hasher{Params: cfg.PasswordHash.Params()}
+	p.Hasher = cfg.PasswordHash.Hasher()
 	p.FailureDelay = cfg.Auth.FailureDelay.Duration
 	p.Policy = userPolicy(st, base)
 	p.RefuseExpired = cfg.PasswordPolicy.RefuseExpired()

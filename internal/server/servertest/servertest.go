@@ -87,7 +87,7 @@ func New(t testing.TB, edit ...func(*config.Config)) *Env {
 	e := &Env{
 		Config: cfg,
 		Store:  OpenStore(t, cfg),
-		Hasher: &password.Hasher{Params: cfg.PasswordHash.Params()},
+		Hasher: cfg.PasswordHash.Hasher(),
 		Logs:   &testutil.Buffer{},
 	}
 	e.Logger = slog.New(slog.NewTextHandler(e.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
