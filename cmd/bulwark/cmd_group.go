@@ -190,6 +190,23 @@ func groupGrants(ctx context.Context, st store.Store, group string) ([]user.Gran
 	return out, nil
 }
 
+// groupDetails loads a group with its members and the grants made to it.
+func groupDetails(ctx context.Context, st store.Store, name string) (*user.Group, []string, []user.Grant, error) {
+	g, err := getGroup(ctx, st, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	members, err := st.GroupMembers(ctx, g.Name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	grants, err := groupGrants(ctx, st, g.Name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return g, members, grants, nil
+}
+
 func (a *app) groupDelCmd() *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
@@ -201,15 +218,7 @@ func (a *app) groupDelCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
-				g, err := getGroup(ctx, st, args[0])
-				if err != nil {
-					return err
-				}
-				members, err := st.GroupMembers(ctx, g.Name)
-				if err != nil {
-					return err
-				}
-				grants, err := groupGrants(ctx, st, g.Name)
+				g, members, grants, err := groupDetails(ctx, st, args[0])
 				if err != nil {
 					return err
 				}
@@ -277,15 +286,7 @@ func (a *app) groupShowCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(cfg *config.Config, st store.Store) error {
-				g, err := getGroup(ctx, st, args[0])
-				if err != nil {
-					return err
-				}
-				members, err := st.GroupMembers(ctx, g.Name)
-				if err != nil {
-					return err
-				}
-				grants, err := groupGrants(ctx, st, g.Name)
+				g, members, grants, err := groupDetails(ctx, st, args[0])
 				if err != nil {
 					return err
 				}
