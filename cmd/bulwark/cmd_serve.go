@@ -178,6 +178,7 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	reloaders := []reloader{
 		func(_, cur *config.Config) error { level.Set(cur.Log.SlogLevel()); return nil },
 		api.reload,
+		a.auditReload(st, logger),
 	}
 	sigs := make(chan os.Signal, 1)
 	stop := a.signals(sigs)

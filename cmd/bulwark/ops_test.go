@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -223,5 +224,50 @@ func TestTransferLogReopenedOnSIGUSR1(t *testing.T) {
 	}
 	if !strings.Contains(string(cur), " 6 /two.txt b _ i r alice ftp 0 * c") || strings.Count(string(cur), "\n") != 1 {
 		t.Errorf("new transfer log:\n%s", cur)
+	}
+}
+
+// A reload that changes the configuration is in the audit trail, with the
+// sections it changed.
+func TestReloadAudited(t *testing.T) {
+	e := newEnv(t)
+	cfgFile := filepath.Join(t.TempDir(), "bulwark.toml")
+	if err := os.WriteFile(cfgFile, []byte("[server]\nbanner = \"one\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, e, "--config", cfgFile)
+	defer s.stop(t)
+	s.sigs <- syscall.SIGHUP // nothing changed: nothing recorded
+	s.waitLog(t, "configuration reloaded")
+	if err := os.WriteFile(cfgFile, []byte("[server]\nbanner = \"two\"\n[access]\nexplain_denials = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.sigs <- syscall.SIGHUP
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out := e.ok("", "audit", "list", "--json").stdout
+		var entries []struct {
+			Actor, Action string
+			After         struct{ Changed []string }
+		}
+		if err := json.Unmarshal([]byte(out), &entries); err != nil {
+			t.Fatal(err)
+		}
+		var reloads []string
+		for _, en := range entries {
+			if en.Action == "config.reload" {
+				reloads = append(reloads, en.Actor+" "+strings.Join(en.After.Changed, ","))
+			}
+		}
+		if len(reloads) > 0 {
+			if len(reloads) != 1 || reloads[0] != "system:reload access,server" {
+				t.Fatalf("reloads recorded: %q", reloads)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload in the audit trail:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
