@@ -108,12 +108,7 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 	if err != nil {
 		return fmt.Errorf("creating the first user: %w", err)
 	}
-	if cfg.TLS.Policy == config.PolicyOptional {
-		logger.Warn("tls.policy is optional: clients may log in without TLS, sending passwords in clear text")
-	}
-	if !cfg.Server.FsyncUploads {
-		logger.Warn("server.fsync_uploads is false: a completed upload may be lost on power failure")
-	}
+	warnLoosened(cfg, logger)
 	warnDefender(ctx, cfg, st, logger)
 
 	m := metrics.New(version)
@@ -179,6 +174,7 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 		func(_, cur *config.Config) error { level.Set(cur.Log.SlogLevel()); return nil },
 		api.reload,
 		a.auditReload(st, logger),
+		func(_, cur *config.Config) error { warnLoosened(cur, logger); return nil },
 	}
 	sigs := make(chan os.Signal, 1)
 	stop := a.signals(sigs)
@@ -198,6 +194,17 @@ func (a *app) serve(ctx context.Context, sf *serveFlags) error {
 			}
 		}
 		return shutdown(srv, cfg, logger, sig)
+	}
+}
+
+// warnLoosened logs the settings that trade security for something else,
+// at start-up and after every reload, so that loosening is never silent.
+func warnLoosened(cfg *config.Config, logger *slog.Logger) {
+	if cfg.TLS.Policy == config.PolicyOptional {
+		logger.Warn("tls.policy is optional: clients may log in without TLS, sending passwords in clear text")
+	}
+	if !cfg.Server.FsyncUploads {
+		logger.Warn("server.fsync_uploads is false: a completed upload may be lost on power failure")
 	}
 }
 

@@ -16,16 +16,18 @@ import (
 // edited the file and sent SIGHUP is not known to the server.
 const reloadActor = "system:reload"
 
-// changedSections lists the configuration sections (and top-level keys),
-// by their names in the file, whose values differ between old and cur.
-// The configuration holds no secrets (only paths to them), so the names
-// are safe to record.
-func changedSections(old, cur *config.Config) []string {
+// changedConfigKeys lists the keys ("server.banner", "data_dir") whose
+// values differ between old and cur. The configuration holds no secrets
+// (only paths to them), so the names are safe to record.
+func changedConfigKeys(old, cur *config.Config) []string {
 	a, b := reflect.ValueOf(old).Elem(), reflect.ValueOf(cur).Elem()
 	var out []string
 	for i := range a.NumField() {
-		if !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
-			name, _, _ := strings.Cut(a.Type().Field(i).Tag.Get("toml"), ",")
+		name, _, _ := strings.Cut(a.Type().Field(i).Tag.Get("toml"), ",")
+		av, bv := a.Field(i).Interface(), b.Field(i).Interface()
+		if a.Field(i).Kind() == reflect.Struct {
+			out = append(out, changedKeys(name, av, bv)...)
+		} else if !reflect.DeepEqual(av, bv) {
 			out = append(out, name)
 		}
 	}
@@ -33,11 +35,11 @@ func changedSections(old, cur *config.Config) []string {
 	return out
 }
 
-// auditReload is a reloader that records in the audit trail which
-// sections a reload changed (none recorded when nothing changed).
+// auditReload is a reloader that records in the audit trail which keys a
+// reload changed (nothing is recorded when none did).
 func (a *app) auditReload(st store.Store, logger *slog.Logger) reloader {
 	return func(old, cur *config.Config) error {
-		changed := changedSections(old, cur)
+		changed := changedConfigKeys(old, cur)
 		if len(changed) == 0 {
 			return nil
 		}
