@@ -145,8 +145,9 @@ func (m *Metrics) Login(success bool, reason string) {
 	m.logins.WithLabelValues("failure", token(reason)).Inc()
 }
 
-// BanIssued counts an automatic ban; reason is the stable token of the
-// event that completed the score ("bad_password", "honeypot", ...).
+// BanIssued counts a ban: "manual" for one an administrator made, else
+// the stable token of the event that completed the score
+// ("bad_password", "honeypot", ...).
 func (m *Metrics) BanIssued(reason string) {
 	if m == nil {
 		return

@@ -46,6 +46,9 @@ func (s *Server) syncBans(ctx context.Context) error {
 		if s.bansVersion >= 0 {
 			s.logger.Warn("address banned", "prefix", b.Prefix.String(), "reason", b.Reason,
 				"level", b.Level, "until", formatUntil(b.Until), "manual", b.Manual)
+			if b.Manual {
+				s.obs.metrics.BanIssued("manual")
+			}
 		}
 		s.closePrefix(b.Prefix)
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -22,6 +23,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/metrics"
 	"github.com/bulwark-ftp/bulwark/internal/server"
 	"github.com/bulwark-ftp/bulwark/internal/server/servertest"
+	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 	"github.com/bulwark-ftp/bulwark/internal/xferlog"
 )
@@ -314,5 +316,28 @@ func TestNoMetricsByDefault(t *testing.T) {
 	c := login(t, e, "alice", "Correct-Horse-7")
 	if err := c.Stor("x", strings.NewReader("data")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A ban an administrator makes (CLI or admin API, through the store) is
+// counted as issued with reason "manual" once the server applies it.
+func TestManualBanCounted(t *testing.T) {
+	e := servertest.New(t)
+	m := metrics.New("test-version")
+	e.Options = append(e.Options, server.WithMetrics(m))
+	e.Start(t)
+	ctx := context.Background()
+	now := time.Now()
+	if err := e.Store.SaveBan(ctx, store.Ban{Prefix: "203.0.113.9/32", Reason: "manual", First: now, Last: now,
+		Count: 1, Level: 1, Until: now.Add(time.Hour), Manual: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.Server.Refresh(ctx)
+	s := scrapeMetrics(t, m)
+	if got := s.sum("bulwark_bans_issued_total", "reason", "manual"); got != 1 {
+		t.Errorf("manual bans issued = %v, want 1", got)
+	}
+	if got := s.sum("bulwark_bans_active"); got != 1 {
+		t.Errorf("bans active = %v, want 1", got)
 	}
 }
