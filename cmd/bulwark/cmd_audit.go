@@ -62,7 +62,53 @@ func (a *app) auditCmd() *cobra.Command {
 		Args: cobra.ArbitraryArgs,
 		RunE: groupRunE,
 	}
-	cmd.AddCommand(a.auditListCmd())
+	cmd.AddCommand(a.auditListCmd(), a.auditPurgeCmd())
+	return cmd
+}
+
+func (a *app) auditPurgeCmd() *cobra.Command {
+	var (
+		beforeText string
+		yes        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "purge --before SPAN|TIME",
+		Short: "Remove old audit entries",
+		Long: "Remove the audit entries older than --before: a span back from now (400d, 2w)\n" +
+			"or an RFC 3339 time. Entries are otherwise kept for ever; keep them as long as\n" +
+			"your rules require. The purge itself is recorded (action audit.purge).",
+		Example: "  bulwark audit purge --before 400d --yes",
+		Args:    exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("before") {
+				return usagef("--before is required")
+			}
+			before, err := parseSince(beforeText, a.now())
+			if err != nil {
+				return usagef("--before %q: %v", beforeText, err)
+			}
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
+				when := before.UTC().Format(time.RFC3339)
+				if !yes {
+					question := fmt.Sprintf("Remove the audit entries older than %s?", when)
+					if err := a.confirm(question, "audit entries not removed"); err != nil {
+						return err
+					}
+				}
+				n, err := st.DeleteAuditBefore(ctx, before)
+				if err != nil {
+					return err
+				}
+				a.record(ctx, st, "audit.purge", "", nil, map[string]any{"before": when, "removed": n})
+				fmt.Fprintf(a.stdout, "removed %d audit entries older than %s\n", n, when)
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&beforeText, "before", "", "remove entries older than `SPAN` (400d) or an RFC 3339 time")
+	f.BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	return cmd
 }
 

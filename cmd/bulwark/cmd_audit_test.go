@@ -8,6 +8,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +277,31 @@ func TestParseSince(t *testing.T) {
 		if _, err := parseSince(bad, now); err == nil {
 			t.Errorf("parseSince(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestAuditPurge(t *testing.T) {
+	e := newEnv(t)
+	// Three changes a day apart, by the clock the command line is run with.
+	for i, name := range []string{"old", "mid", "new"} {
+		e.okAt(t0.Add(time.Duration(i)*24*time.Hour), "ban", "add", "203.0.113."+strconv.Itoa(i+1), "--reason", name)
+	}
+	now := t0.Add(2*24*time.Hour + time.Hour)
+	if r := e.tryAt(now, "audit", "purge", "--before", "36h"); r.code == exitOK {
+		t.Fatalf("purge without --yes and without a terminal succeeded: %q", r.stdout)
+	}
+	if r := e.tryAt(now, "audit", "purge", "--yes"); r.code != exitUsage {
+		t.Errorf("purge without --before: exit %d", r.code)
+	}
+	r := e.okAt(now, "audit", "purge", "--before", "36h", "--yes")
+	if !strings.HasPrefix(r.stdout, "removed 1 audit entries older than 2026-11-29T23:00:00Z") {
+		t.Errorf("purge said %q", r.stdout)
+	}
+	var actions []string
+	for _, en := range auditEntries(t, e) {
+		actions = append(actions, en.Action+" "+en.Target)
+	}
+	if got := strings.Join(actions, ", "); got != "ban.add 203.0.113.2/32, ban.add 203.0.113.3/32, audit.purge " {
+		t.Errorf("left: %s", got)
 	}
 }

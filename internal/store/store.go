@@ -118,6 +118,9 @@ type Store interface {
 	// then the newest limit entries are kept).
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	ListAudit(ctx context.Context, since time.Time, limit int) ([]AuditEntry, error)
+	// DeleteAuditBefore removes the entries older than before and returns
+	// how many.
+	DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error)
 
 	// Admin API tokens. Only a hash of each token is stored. CreateToken
 	// sets t.ID; ErrExists if the name is taken. TokenByHash finds a token

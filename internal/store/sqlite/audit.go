@@ -37,6 +37,20 @@ func (s *Store) AppendAudit(ctx context.Context, e *store.AuditEntry) error {
 	return nil
 }
 
+// DeleteAuditBefore removes the entries older than before (none for a
+// zero before) and returns how many.
+func (s *Store) DeleteAuditBefore(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE time < ?`, sinceNanos(before))
+	if err != nil {
+		return 0, fmt.Errorf("delete audit entries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete audit entries: %w", err)
+	}
+	return n, nil
+}
+
 // ListAudit returns the entries at or after since (every entry when since
 // is zero), oldest first. With limit > 0 only the newest limit of them are
 // returned, still oldest first. Entries with the same time keep the order

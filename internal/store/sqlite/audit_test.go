@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,5 +192,27 @@ func TestUpgradeFromVersion5(t *testing.T) {
 	}
 	if err := s.AppendAudit(ctx, &store.AuditEntry{Actor: "cli:root", Action: "user.update", Target: "veteran"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDeleteAuditBefore(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, action := range []string{"a.old", "b.edge", "c.new"} {
+		if err := s.AppendAudit(ctx, &store.AuditEntry{Time: t0.Add(time.Duration(i) * time.Hour), Actor: "cli:root", Action: action}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.DeleteAuditBefore(ctx, time.Time{}); err != nil || n != 0 {
+		t.Fatalf("zero time deleted %d, %v", n, err)
+	}
+	n, err := s.DeleteAuditBefore(ctx, t0.Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("deleted %d, %v; want 1", n, err)
+	}
+	left, err := s.ListAudit(ctx, time.Time{}, 0)
+	if err != nil || strings.Join(auditActions(left), ",") != "b.edge,c.new" {
+		t.Fatalf("left %v, %v", auditActions(left), err)
 	}
 }
