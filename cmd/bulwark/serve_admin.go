@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"github.com/bulwark-ftp/bulwark/internal/config"
@@ -145,7 +146,17 @@ func (a *adminListener) closeLocked(ctx context.Context) {
 	if a.http == nil {
 		return
 	}
-	a.http.Shutdown(ctx)
+	// Requests under way may finish, for a while: a client that stalls
+	// must not hold up a reload or the shutdown.
+	ctx, cancel := context.WithTimeout(ctx, adminDrainTimeout)
+	defer cancel()
+	if err := a.http.Shutdown(ctx); err != nil {
+		a.http.Close()
+	}
 	<-a.done
 	a.http, a.addr, a.done = nil, "", nil
 }
+
+// adminDrainTimeout bounds how long a moved or stopped admin listener waits
+// for the requests under way.
+const adminDrainTimeout = 5 * time.Second
