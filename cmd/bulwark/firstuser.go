@@ -37,7 +37,7 @@ func createFirstUser(ctx context.Context, cfg *config.Config, st store.Store, lo
 	if err != nil {
 		return nil, "", err
 	}
-	pw, err := generateFor(pol, firstUserName)
+	pw, err := pol.GenerateFor(firstUserName)
 	if err != nil {
 		return nil, "", err
 	}

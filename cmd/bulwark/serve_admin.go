@@ -76,6 +76,7 @@ func (a *adminListener) serveLocked(c config.Admin, ln net.Listener) {
 		Metrics:             a.metrics,
 		MetricsRequireToken: c.MetricsRequireToken,
 		Ready:               a.srv.Ready,
+		Passwords:           a.srv.Passwords(),
 	})
 	hs := admin.NewHTTPServer(api, a.logger)
 	done := make(chan struct{})

@@ -90,7 +90,7 @@ func (a *app) readPassword(cfg *config.Config, pol password.Policy, userName str
 		err error
 	)
 	if pf.generate {
-		if pw, err = generateFor(pol, userName); err != nil {
+		if pw, err = pol.GenerateFor(userName); err != nil {
 			return newPassword{}, err
 		}
 	} else {
@@ -108,24 +108,6 @@ func (a *app) readPassword(cfg *config.Config, pol password.Policy, userName str
 		np.generated = pw
 	}
 	return np, nil
-}
-
-// generateFor makes a random password that pol accepts for userName.
-// Policy.Generate checks no user name; a random password that happens to
-// contain the name is drawn again.
-func generateFor(pol password.Policy, userName string) (string, error) {
-	const tries = 8
-	var err error
-	for range tries {
-		var pw string
-		if pw, err = pol.Generate(); err != nil {
-			break
-		}
-		if err = pol.Check(pw, userName); err == nil {
-			return pw, nil
-		}
-	}
-	return "", fmt.Errorf("generating a password: %w", err)
 }
 
 // printGenerated shows a generated password, once, on standard output.

@@ -49,6 +49,9 @@ type Options struct {
 	Metrics             http.Handler     // nil: /metrics answers 404
 	MetricsRequireToken bool
 	Ready               func(ctx context.Context) error // nil: always ready
+	// Passwords checks new passwords as the server does; nil: creating
+	// users and setting passwords answer 501.
+	Passwords Passwords
 }
 
 // Route is one entry of the API's route table.
@@ -68,6 +71,8 @@ type API struct {
 	now     func() time.Time
 	metrics http.Handler
 	ready   func(ctx context.Context) error
+	// passwords is nil when the server gave none.
+	passwords Passwords
 
 	routes []route
 	mux    *http.ServeMux
@@ -98,7 +103,8 @@ const (
 func New(o Options) *API {
 	a := &API{
 		st: o.Store, live: o.Live, log: o.Logger, now: o.Now, metrics: o.Metrics, ready: o.Ready,
-		touched: make(map[string]time.Time),
+		passwords: o.Passwords,
+		touched:   make(map[string]time.Time),
 	}
 	if a.live == nil {
 		a.live = noLive{}
@@ -117,9 +123,11 @@ func New(o Options) *API {
 		{Route{"GET", "/api/v1/sessions", true}, a.listSessions},
 		{Route{"DELETE", "/api/v1/sessions/{id}", true}, a.killSession},
 		{Route{"GET", "/api/v1/users", true}, a.listUsers},
+		{Route{"POST", "/api/v1/users", true}, a.createUser},
 		{Route{"GET", "/api/v1/users/{name}", true}, a.getUser},
 		{Route{"PATCH", "/api/v1/users/{name}", true}, a.patchUser},
 		{Route{"DELETE", "/api/v1/users/{name}", true}, a.deleteUser},
+		{Route{"PUT", "/api/v1/users/{name}/password", true}, a.setPassword},
 		{Route{"GET", "/api/v1/groups", true}, a.listGroups},
 		{Route{"GET", "/api/v1/groups/{name}", true}, a.getGroup},
 		{Route{"GET", "/api/v1/shares", true}, a.listShares},

@@ -116,7 +116,7 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 		{ID: "d4e5f6", Remote: netip.MustParseAddrPort("127.0.0.3:40001"), Started: start.Add(-time.Minute)},
 	}
 	f.seed(ctx)
-	o := Options{Store: st, Live: f.live, Now: f.clock.Now,
+	o := Options{Store: st, Live: f.live, Now: f.clock.Now, Passwords: &fakePasswords{},
 		Logger: slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for _, opt := range opts {
 		opt(&o)

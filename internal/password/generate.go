@@ -84,3 +84,20 @@ func randomString(alphabet string, n int) string {
 	}
 	return string(out)
 }
+
+// GenerateFor is Generate for the account userName: a draw the user-name
+// rule refuses (it contains the name) is drawn again.
+func (p Policy) GenerateFor(userName string) (string, error) {
+	const tries = 8
+	var err error
+	for range tries {
+		var pw string
+		if pw, err = p.Generate(); err != nil {
+			break
+		}
+		if err = p.Check(pw, userName); err == nil {
+			return pw, nil
+		}
+	}
+	return "", fmt.Errorf("generating a password: %w", err)
+}

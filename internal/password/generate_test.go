@@ -59,3 +59,16 @@ func TestGenerateUsesWholeAlphabet(t *testing.T) {
 		t.Fatalf("only %d of %d characters drawn", len(counts), len(generateAlphabet))
 	}
 }
+
+func TestGenerateForPassesTheNameRule(t *testing.T) {
+	p := DefaultPolicy()
+	for range 20 {
+		pw, err := p.GenerateFor("alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Check(pw, "alice"); err != nil {
+			t.Fatalf("GenerateFor gave %q, which the policy refuses: %v", pw, err)
+		}
+	}
+}
