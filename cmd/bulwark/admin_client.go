@@ -93,7 +93,7 @@ func (a *app) withAdmin(ctx context.Context, f adminFlags, fn func(s adminSessio
 		return err
 	}
 	defer st.Close()
-	name, err := a.createTempToken(ctx, st, c)
+	name, err := a.createTempToken(ctx, st, c, f.readOnly)
 	if err != nil {
 		return err
 	}
@@ -109,9 +109,9 @@ func (a *app) withAdmin(ctx context.Context, f adminFlags, fn func(s adminSessio
 }
 
 // createTempToken stores a short-lived token for this one command and gives
-// it to c. Such plumbing is not recorded in the audit trail: the command's
-// own change is.
-func (a *app) createTempToken(ctx context.Context, st store.Store, c *adminClient) (string, error) {
+// it to c; read-only for a command that only reads. Such plumbing is not
+// recorded in the audit trail: the command's own change is.
+func (a *app) createTempToken(ctx context.Context, st store.Store, c *adminClient, readOnly bool) (string, error) {
 	b := make([]byte, 6)
 	rand.Read(b)
 	// The name says who made it: the admin API records changes under it.
@@ -133,7 +133,7 @@ func (a *app) createTempToken(ctx context.Context, st store.Store, c *adminClien
 			}
 		}
 	}
-	t := store.AdminToken{Name: name, Hash: hash, CreatedAt: now, ExpiresAt: now.Add(tempTokenLifetime)}
+	t := store.AdminToken{Name: name, Hash: hash, CreatedAt: now, ExpiresAt: now.Add(tempTokenLifetime), ReadOnly: readOnly}
 	if err := st.CreateToken(ctx, &t); err != nil {
 		return "", fmt.Errorf("creating a temporary admin token: %w", err)
 	}

@@ -45,9 +45,10 @@ type fakeReq struct {
 	// token names the token used ("extra" for the extra one), and
 	// expires when it is stored; stored counts the tokens in the store at
 	// that moment.
-	token   string
-	expires time.Time
-	stored  int
+	token    string
+	expires  time.Time
+	stored   int
+	readOnly bool
 }
 
 func newFakeAdmin(t *testing.T, e *env) *fakeAdmin {
@@ -76,7 +77,7 @@ func (f *fakeAdmin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case f.extra != "" && tok == f.extra:
 		req.token = "extra"
 	case err == nil && (t.ExpiresAt.IsZero() || f.now.Before(t.ExpiresAt)):
-		req.token, req.expires = t.Name, t.ExpiresAt
+		req.token, req.expires, req.readOnly = t.Name, t.ExpiresAt, t.ReadOnly
 	}
 	f.mu.Lock()
 	f.reqs = append(f.reqs, req)
@@ -167,7 +168,8 @@ func TestTemporaryToken(t *testing.T) {
 			if len(reqs) != 1 || reqs[0].method != "GET" || reqs[0].path != "/api/v1/sessions" {
 				t.Fatalf("requests %+v", reqs)
 			}
-			if !strings.HasPrefix(reqs[0].token, "cli-") || !reqs[0].expires.Equal(t0.Add(tempTokenLifetime)) || reqs[0].stored != 1 {
+			if !strings.HasPrefix(reqs[0].token, "cli-") || !reqs[0].expires.Equal(t0.Add(tempTokenLifetime)) || reqs[0].stored != 1 ||
+				!reqs[0].readOnly {
 				t.Errorf("token seen by the server: %+v", reqs[0])
 			}
 			if tokens, err := f.st.ListTokens(context.Background()); err != nil || len(tokens) != 0 {

@@ -40,23 +40,30 @@ type tokenView struct {
 	Name      string     `json:"name"`
 	CreatedAt *time.Time `json:"created_at,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	ReadOnly  bool       `json:"read_only"`
 }
 
 func viewToken(t store.AdminToken) *tokenView {
-	return &tokenView{Name: t.Name, CreatedAt: utcOrNil(t.CreatedAt), ExpiresAt: utcOrNil(t.ExpiresAt)}
+	return &tokenView{Name: t.Name, CreatedAt: utcOrNil(t.CreatedAt), ExpiresAt: utcOrNil(t.ExpiresAt), ReadOnly: t.ReadOnly}
 }
 
 func (a *app) tokenCreateCmd() *cobra.Command {
-	var expires string
+	var (
+		expires  string
+		readOnly bool
+	)
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a token and print it once",
 		Long: "Create an admin API token called NAME and print it, alone, on standard output:\n" +
 			"it is shown this once and cannot be read back, so store it now. Without\n" +
-			"--expires the token is valid until revoked. Clients send it as\n" +
+			"--expires the token is valid until revoked. A --read-only token may read\n" +
+			"(sessions, users, metrics …) but change nothing: give monitoring one of those.\n" +
+			"Clients send it as\n" +
 			"\"Authorization: Bearer TOKEN\"; \"bulwark session\" and \"bulwark status\" take it\n" +
 			"with --token or BULWARK_ADMIN_TOKEN.",
-		Example: "  bulwark admin token create monitoring --expires 90d\n" +
+		Example: "  bulwark admin token create prometheus --read-only\n" +
+			"  bulwark admin token create monitoring --expires 90d\n" +
 			"  export BULWARK_ADMIN_TOKEN=$(bulwark admin token create ops)",
 		Args: exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,7 +82,7 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
 				tok, hash := admin.NewToken()
 				now := a.now()
-				t := store.AdminToken{Name: name, Hash: hash, CreatedAt: now}
+				t := store.AdminToken{Name: name, Hash: hash, CreatedAt: now, ReadOnly: readOnly}
 				if d > 0 {
 					t.ExpiresAt = now.Add(d)
 				}
@@ -89,13 +96,23 @@ func (a *app) tokenCreateCmd() *cobra.Command {
 				// The token alone on standard output, so that a script can
 				// capture it; the words go to standard error.
 				fmt.Fprintln(a.stdout, tok)
-				fmt.Fprintf(a.stderr, "token %q created, %s; it is shown only this once\n", t.Name, expiryText(t.ExpiresAt))
+				fmt.Fprintf(a.stderr, "token %q created (%s), %s; it is shown only this once\n",
+					t.Name, accessText(t), expiryText(t.ExpiresAt))
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringVar(&expires, "expires", "", "the token expires after `SPAN`: 12h, 90d, 2w (default: never)")
+	cmd.Flags().BoolVar(&readOnly, "read-only", false, "the token may read but change nothing (for monitoring)")
 	return cmd
+}
+
+// accessText says what a token may do.
+func accessText(t store.AdminToken) string {
+	if t.ReadOnly {
+		return "read-only"
+	}
+	return "full access"
 }
 
 func expiryText(t time.Time) string {
@@ -136,6 +153,7 @@ type tokenJSON struct {
 	ExpiresAt  *time.Time `json:"expires_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	Expired    bool       `json:"expired"`
+	ReadOnly   bool       `json:"read_only"`
 }
 
 func tokenExpired(t store.AdminToken, now time.Time) bool {
@@ -146,7 +164,7 @@ func writeTokensJSON(w io.Writer, tokens []store.AdminToken, now time.Time) erro
 	out := make([]tokenJSON, 0, len(tokens))
 	for _, t := range tokens {
 		out = append(out, tokenJSON{Name: t.Name, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: utcOrNil(t.ExpiresAt),
-			LastUsedAt: utcOrNil(t.LastUsedAt), Expired: tokenExpired(t, now)})
+			LastUsedAt: utcOrNil(t.LastUsedAt), Expired: tokenExpired(t, now), ReadOnly: t.ReadOnly})
 	}
 	return writeJSON(w, out)
 }
@@ -157,7 +175,7 @@ func writeTokensTable(w io.Writer, tokens []store.AdminToken, now time.Time) err
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tCREATED\tEXPIRES\tLAST USED")
+	fmt.Fprintln(tw, "NAME\tACCESS\tCREATED\tEXPIRES\tLAST USED")
 	for _, t := range tokens {
 		exp := "never"
 		if !t.ExpiresAt.IsZero() {
@@ -166,7 +184,7 @@ func writeTokensTable(w io.Writer, tokens []store.AdminToken, now time.Time) err
 				exp += " (expired)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Name, formatTime(t.CreatedAt), exp, formatTime(t.LastUsedAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Name, accessText(t), formatTime(t.CreatedAt), exp, formatTime(t.LastUsedAt))
 	}
 	return tw.Flush()
 }

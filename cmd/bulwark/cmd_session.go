@@ -20,6 +20,9 @@ import (
 type adminFlags struct {
 	token string
 	addr  string
+	// readOnly: the command only reads, so a temporary token it makes
+	// is read-only (set by the command, not a flag).
+	readOnly bool
 }
 
 func (f *adminFlags) register(cmd *cobra.Command) {
@@ -43,7 +46,7 @@ func (a *app) sessionCmd() *cobra.Command {
 
 func (a *app) sessionListCmd() *cobra.Command {
 	var (
-		af     adminFlags
+		af     = adminFlags{readOnly: true}
 		asJSON bool
 	)
 	cmd := &cobra.Command{

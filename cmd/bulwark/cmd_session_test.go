@@ -68,7 +68,8 @@ func TestSessionKill(t *testing.T) {
 		t.Errorf("kill: %q", r.stdout)
 	}
 	reqs := f.requests()
-	if len(reqs) != 1 || reqs[0].method != "DELETE" || reqs[0].path != "/api/v1/sessions/7" || reqs[0].reason != "too greedy" {
+	if len(reqs) != 1 || reqs[0].method != "DELETE" || reqs[0].path != "/api/v1/sessions/7" || reqs[0].reason != "too greedy" ||
+		reqs[0].readOnly {
 		t.Errorf("requests %+v", reqs)
 	}
 	// The server records the kill, under the temporary token's name,

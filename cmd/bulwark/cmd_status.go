@@ -14,7 +14,7 @@ import (
 
 func (a *app) statusCmd() *cobra.Command {
 	var (
-		af     adminFlags
+		af     = adminFlags{readOnly: true}
 		asJSON bool
 	)
 	cmd := &cobra.Command{

@@ -134,7 +134,23 @@ func TestOperationsEndToEnd(t *testing.T) {
 	}
 
 	// A token of one's own; the API refuses requests without one.
-	token := strings.TrimSpace(e.ok("", "admin", "token", "create", "monitoring").stdout)
+	token := strings.TrimSpace(e.ok("", "admin", "token", "create", "monitoring", "--read-only").stdout)
+	if list := e.ok("", "admin", "token", "list").stdout; !strings.Contains(list, "monitoring  read-only") {
+		t.Errorf("token list:\n%s", list)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, "http://"+s.admin+"/api/v1/sessions/"+ids["alice"], nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Error(err)
+	} else {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a read-only token closing a session: %s", resp.Status)
+		}
+	}
+	if err := alice.NoOp(); err != nil {
+		t.Fatalf("a read-only token closed a session: %v", err)
+	}
 	if code, _ := apiGet(t, s, "", "/api/v1/sessions"); code != http.StatusUnauthorized {
 		t.Errorf("sessions without a token: %d", code)
 	}

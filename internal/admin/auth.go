@@ -42,6 +42,12 @@ func (a *API) requireToken(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, msgBadToken)
 			return
 		}
+		if t.ReadOnly && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			a.log.Warn("admin api: change refused to a read-only token", "remote", r.RemoteAddr,
+				"method", r.Method, "path", r.URL.Path, "token", t.Name)
+			writeError(w, http.StatusForbidden, msgReadOnly)
+			return
+		}
 		a.touch(r.Context(), t.Name)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, t.Name)))
 	})

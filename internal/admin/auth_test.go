@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bulwark-ftp/bulwark/internal/store"
 )
 
 func TestAuthRefused(t *testing.T) {
@@ -149,5 +151,43 @@ func TestTouchedTokensForgotten(t *testing.T) {
 	f.api.touchMu.Unlock()
 	if n != 1 {
 		t.Fatalf("%d token uses remembered after the interval, want 1", n)
+	}
+}
+
+// A read-only token reads everything a token may read and changes
+// nothing: every other method is refused with 403, before any handler.
+func TestReadOnlyToken(t *testing.T) {
+	f := newFixture(t)
+	tok, hash := NewToken()
+	if err := f.st.CreateToken(context.Background(), &store.AdminToken{Name: "grafana", Hash: hash, ReadOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range f.api.Routes() {
+		if !rt.Auth {
+			continue
+		}
+		path := strings.NewReplacer("{name}", "alice", "{id}", "a1b2c3", "{prefix...}", "203.0.113.7/32").Replace(rt.Pattern)
+		r := f.doToken(tok, rt.Method, path, `{"disabled":true}`)
+		if rt.Method == http.MethodGet {
+			if r.code == http.StatusUnauthorized || r.code == http.StatusForbidden {
+				t.Errorf("GET %s with a read-only token: %d %s", path, r.code, r)
+			}
+			continue
+		}
+		if r.code != http.StatusForbidden || !strings.Contains(r.errText(), "may only read") {
+			t.Errorf("%s %s with a read-only token: %d %s", rt.Method, path, r.code, r)
+		}
+	}
+	if n := len(f.auditEntries()); n != 0 {
+		t.Errorf("%d audit entries after refused changes", n)
+	}
+	if n := f.live.refreshes.Load(); n != 0 {
+		t.Errorf("%d refreshes after refused changes", n)
+	}
+	if u, err := f.st.GetUser(context.Background(), "alice"); err != nil || u.Disabled {
+		t.Errorf("alice after refused changes: %+v, %v", u, err)
+	}
+	if !strings.Contains(f.logs.String(), "change refused to a read-only token") {
+		t.Error("no log line for the refused change")
 	}
 }

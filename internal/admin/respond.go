@@ -21,6 +21,7 @@ const (
 	msgNoMethod  = "method not allowed on this route"
 	msgInternal  = "internal error"
 	msgBadToken  = "authentication required: send a valid admin token as \"Authorization: Bearer TOKEN\""
+	msgReadOnly  = "this token may only read: changes need a token made without --read-only"
 	msgTooLarge  = "request body too large"
 	msgEmptyBody = "request body is empty: send a JSON object"
 )

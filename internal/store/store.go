@@ -166,6 +166,8 @@ type AdminToken struct {
 	// ExpiresAt is zero for a token that does not expire.
 	ExpiresAt  time.Time
 	LastUsedAt time.Time
+	// ReadOnly tokens may read (GET) but change nothing: for monitoring.
+	ReadOnly bool
 }
 
 // Ban is a refused source: an address or a network prefix.

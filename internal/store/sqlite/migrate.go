@@ -231,6 +231,9 @@ var migrations = []string{
 		expires_at   INTEGER,
 		last_used_at INTEGER
 	) STRICT;`,
+
+	// 7: read-only admin tokens (monitoring may read, never change).
+	`ALTER TABLE admin_tokens ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0 CHECK (read_only IN (0, 1));`,
 }
 
 // migrate applies every migration newer than the database's version, each

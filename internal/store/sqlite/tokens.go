@@ -10,7 +10,7 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/store"
 )
 
-const tokenColumns = `id, name, hash, created_at, expires_at, last_used_at`
+const tokenColumns = `id, name, hash, created_at, expires_at, last_used_at, read_only`
 
 // CreateToken stores t and sets its ID, and its CreatedAt when zero (to the
 // current time). Returns store.ErrExists if the name (compared exactly) or
@@ -31,8 +31,8 @@ func (s *Store) CreateToken(ctx context.Context, t *store.AdminToken) error {
 			return fmt.Errorf("create token %q: %w", t.Name, err)
 		}
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO admin_tokens (name, hash, created_at, expires_at, last_used_at)
-		VALUES (?, ?, ?, ?, ?)`, t.Name, t.Hash, created.UnixNano(), nullTime(t.ExpiresAt), nullTime(t.LastUsedAt))
+	res, err := s.db.ExecContext(ctx, `INSERT INTO admin_tokens (name, hash, created_at, expires_at, last_used_at, read_only)
+		VALUES (?, ?, ?, ?, ?, ?)`, t.Name, t.Hash, created.UnixNano(), nullTime(t.ExpiresAt), nullTime(t.LastUsedAt), t.ReadOnly)
 	if err != nil {
 		return fmt.Errorf("create token %q: %w", t.Name, mapErr(err))
 	}
@@ -108,7 +108,7 @@ func scanToken(r scanner) (store.AdminToken, error) {
 	var t store.AdminToken
 	var created int64
 	var expires, used sql.NullInt64
-	if err := r.Scan(&t.ID, &t.Name, &t.Hash, &created, &expires, &used); err != nil {
+	if err := r.Scan(&t.ID, &t.Name, &t.Hash, &created, &expires, &used, &t.ReadOnly); err != nil {
 		return store.AdminToken{}, err
 	}
 	t.CreatedAt, t.ExpiresAt, t.LastUsedAt = fromNanos(created), fromNull(expires), fromNull(used)

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -147,5 +149,53 @@ func TestTokenTwoProcesses(t *testing.T) {
 	}
 	if _, err := srv.TokenByHash(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("server TokenByHash after delete: %v", err)
+	}
+}
+
+func TestTokenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	for _, tk := range []store.AdminToken{{Name: "grafana", Hash: "r1", ReadOnly: true}, {Name: "ops", Hash: "w1"}} {
+		if err := s.CreateToken(ctx, &tk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ro, err := s.TokenByHash(ctx, "r1")
+	if err != nil || !ro.ReadOnly {
+		t.Fatalf("read-only token reads back %+v, %v", ro, err)
+	}
+	rw, err := s.TokenByHash(ctx, "w1")
+	if err != nil || rw.ReadOnly {
+		t.Fatalf("full token reads back %+v, %v", rw, err)
+	}
+}
+
+// A token made before read-only tokens existed (schema 6) stays a full
+// token after the upgrade.
+func TestTokenUpgradeFromVersion6(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, old, migrations[:6]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`INSERT INTO admin_tokens (name, hash, created_at) VALUES ('ops', 'h', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open after upgrade: %v", err)
+	}
+	defer s.Close()
+	tk, err := s.TokenByHash(ctx, "h")
+	if err != nil || tk.Name != "ops" || tk.ReadOnly {
+		t.Fatalf("old token after the upgrade: %+v, %v", tk, err)
 	}
 }
