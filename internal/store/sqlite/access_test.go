@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -37,34 +35,11 @@ func countRows(t *testing.T, s *Store, table string) int {
 // validity start, and can be given rules afterwards.
 func TestUpgradeFromVersion4(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	if err := createPrivate(path); err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, old, migrations[:4]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`INSERT INTO groups (name, name_key, created_at, updated_at) VALUES ('Staff', 'staff', 1, 2);
+	s := upgradeFrom(t, 4, `INSERT INTO groups (name, name_key, created_at, updated_at) VALUES ('Staff', 'staff', 1, 2);
 		INSERT INTO users (name, name_key, password_hash, created_at, updated_at, password_changed_at, valid_until)
 			VALUES ('Veteran', 'veteran', '$argon2id$x', 1, 2, 3, 4000000000000000000);
 		INSERT INTO user_groups (user_id, group_id) SELECT u.id, g.id FROM users u, groups g;
-		UPDATE generation SET value = 7 WHERE id = 1`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open after upgrade: %v", err)
-	}
-	defer s.Close()
-	if got := versions(t, s.db); len(got) != len(migrations) {
-		t.Fatalf("versions %v, want 1..%d", got, len(migrations))
-	}
+		UPDATE generation SET value = 7 WHERE id = 1`)
 	u, err := s.GetUser(ctx, "veteran")
 	if err != nil {
 		t.Fatal(err)

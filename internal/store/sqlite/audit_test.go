@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -159,31 +157,8 @@ func TestAuditDoesNotBumpGeneration(t *testing.T) {
 // trail left it: the new tables are there and empty, old data intact.
 func TestUpgradeFromVersion5(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	if err := createPrivate(path); err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, old, migrations[:5]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`INSERT INTO users (name, name_key, password_hash, created_at, updated_at, password_changed_at)
-		VALUES ('Veteran', 'veteran', '$argon2id$x', 1, 2, 3)`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open after upgrade: %v", err)
-	}
-	defer s.Close()
-	if got := versions(t, s.db); len(got) != len(migrations) {
-		t.Fatalf("versions %v, want 1..%d", got, len(migrations))
-	}
+	s := upgradeFrom(t, 5, `INSERT INTO users (name, name_key, password_hash, created_at, updated_at, password_changed_at)
+		VALUES ('Veteran', 'veteran', '$argon2id$x', 1, 2, 3)`)
 	if _, err := s.GetUser(ctx, "veteran"); err != nil {
 		t.Fatal(err)
 	}

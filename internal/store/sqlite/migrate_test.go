@@ -127,31 +127,8 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 // full rights in the home and gets no limits.
 func TestUpgradeFromVersion1(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	if err := createPrivate(path); err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, old, migrations[:1]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`INSERT INTO users (name, name_key, password_hash, home, created_at, updated_at)
-		VALUES ('Veteran', 'veteran', '$argon2id$x', 'vet', 1, 2)`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open after upgrade: %v", err)
-	}
-	defer s.Close()
-	if got := versions(t, s.db); len(got) != len(migrations) {
-		t.Fatalf("versions %v, want 1..%d", got, len(migrations))
-	}
+	s := upgradeFrom(t, 1, `INSERT INTO users (name, name_key, password_hash, home, created_at, updated_at)
+		VALUES ('Veteran', 'veteran', '$argon2id$x', 'vet', 1, 2)`)
 	u, err := s.GetUser(ctx, "veteran")
 	if err != nil {
 		t.Fatal(err)
@@ -185,32 +162,9 @@ func TestUpgradeFromVersion1(t *testing.T) {
 // empty and work for an existing user.
 func TestUpgradeFromVersion3(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	if err := createPrivate(path); err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, old, migrations[:3]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`INSERT INTO users (name, name_key, password_hash, created_at, updated_at, password_changed_at)
+	s := upgradeFrom(t, 3, `INSERT INTO users (name, name_key, password_hash, created_at, updated_at, password_changed_at)
 		VALUES ('Veteran', 'veteran', '$argon2id$x', 1, 2, 3);
-		UPDATE generation SET value = 41 WHERE id = 1`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open after upgrade: %v", err)
-	}
-	defer s.Close()
-	if got := versions(t, s.db); len(got) != len(migrations) {
-		t.Fatalf("versions %v, want 1..%d", got, len(migrations))
-	}
+		UPDATE generation SET value = 41 WHERE id = 1`)
 	if g, err := s.Generation(ctx); err != nil || g != 41 {
 		t.Errorf("Generation after upgrade = %d, %v; want 41", g, err)
 	}
@@ -237,4 +191,36 @@ func TestUpgradeFromVersion3(t *testing.T) {
 	if err := s.db.QueryRow(`SELECT COUNT(*) FROM pragma_foreign_key_check`).Scan(&problems); err != nil || problems != 0 {
 		t.Errorf("foreign key check: %d problems, %v", problems, err)
 	}
+}
+
+// upgradeFrom makes a database as the release with the first version
+// migrations left it, runs seed in it, and opens it with this program,
+// which applies the rest; it checks that every migration ran.
+func upgradeFrom(t *testing.T, version int, seed string) *Store {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	if err := createPrivate(path); err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, old, migrations[:version]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(seed); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open after upgrade: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if got := versions(t, s.db); len(got) != len(migrations) {
+		t.Fatalf("versions %v, want 1..%d", got, len(migrations))
+	}
+	return s
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -20,31 +19,11 @@ import (
 // the upgrade (not at the epoch, which would expire it at once).
 func TestUpgradeFromVersion2(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "v2.db")
-	if err := createPrivate(path); err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, old, migrations[:2]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`INSERT INTO users (name, name_key, password_hash, created_at, updated_at)
-		VALUES ('Old', 'old', '$argon2id$old', 1, 2);
-		INSERT INTO groups (name, name_key, created_at, updated_at) VALUES ('staff', 'staff', 1, 2);`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-
 	before := time.Now()
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open after upgrade: %v", err)
-	}
+	s := upgradeFrom(t, 2, `INSERT INTO users (name, name_key, password_hash, created_at, updated_at)
+		VALUES ('Old', 'old', '$argon2id$old', 1, 2);
+		INSERT INTO groups (name, name_key, created_at, updated_at) VALUES ('staff', 'staff', 1, 2);`)
 	after := time.Now()
-	defer s.Close()
 	u, err := s.GetUser(ctx, "old")
 	if err != nil {
 		t.Fatal(err)

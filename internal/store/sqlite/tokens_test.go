@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -174,26 +172,7 @@ func TestTokenReadOnly(t *testing.T) {
 // token after the upgrade.
 func TestTokenUpgradeFromVersion6(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	if err := createPrivate(path); err != nil {
-		t.Fatal(err)
-	}
-	old, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, old, migrations[:6]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := old.Exec(`INSERT INTO admin_tokens (name, hash, created_at) VALUES ('ops', 'h', 1)`); err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open after upgrade: %v", err)
-	}
-	defer s.Close()
+	s := upgradeFrom(t, 6, `INSERT INTO admin_tokens (name, hash, created_at) VALUES ('ops', 'h', 1)`)
 	tk, err := s.TokenByHash(ctx, "h")
 	if err != nil || tk.Name != "ops" || tk.ReadOnly {
 		t.Fatalf("old token after the upgrade: %+v, %v", tk, err)
