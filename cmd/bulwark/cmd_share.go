@@ -169,6 +169,19 @@ func (a *app) shareSetCmd() *cobra.Command {
 	return cmd
 }
 
+// shareDetails loads a share with its grants.
+func shareDetails(ctx context.Context, st store.Store, name string) (*user.Share, []user.Grant, error) {
+	s, err := getShare(ctx, st, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	grants, err := st.ListGrants(ctx, s.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, grants, nil
+}
+
 func (a *app) shareDelCmd() *cobra.Command {
 	var yes bool
 	cmd := &cobra.Command{
@@ -178,11 +191,7 @@ func (a *app) shareDelCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
-				s, err := getShare(ctx, st, args[0])
-				if err != nil {
-					return err
-				}
-				grants, err := st.ListGrants(ctx, s.Name)
+				s, grants, err := shareDetails(ctx, st, args[0])
 				if err != nil {
 					return err
 				}
@@ -247,11 +256,7 @@ func (a *app) shareShowCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(_ *config.Config, st store.Store) error {
-				s, err := getShare(ctx, st, args[0])
-				if err != nil {
-					return err
-				}
-				grants, err := st.ListGrants(ctx, s.Name)
+				s, grants, err := shareDetails(ctx, st, args[0])
 				if err != nil {
 					return err
 				}
