@@ -125,11 +125,7 @@ func (a *API) addBan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	after := audit.Ban(b)
-	if before != nil {
-		a.record(ctx, r, "ban.add", b.Prefix, before, after)
-	} else {
-		a.record(ctx, r, "ban.add", b.Prefix, nil, after)
-	}
+	a.record(ctx, r, "ban.add", b.Prefix, before, after)
 	a.refresh(ctx)
 	writeJSON(w, http.StatusCreated, after)
 }

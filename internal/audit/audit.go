@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/user"
+	"reflect"
 	"time"
 
 	"github.com/bulwark-ftp/bulwark/internal/store"
@@ -33,8 +34,13 @@ func Record(ctx context.Context, st store.Store, at time.Time, actor, action, ta
 	return nil
 }
 
+// encode turns a state into JSON; nil, also a nil pointer such as a
+// *UserView of a user that did not exist, is no state at all ("").
 func encode(v any) (string, error) {
 	if v == nil {
+		return "", nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return "", nil
 	}
 	b, err := json.Marshal(v)
