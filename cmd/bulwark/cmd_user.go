@@ -14,11 +14,11 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/store"
 	"github.com/bulwark-ftp/bulwark/internal/user"
+	"github.com/bulwark-ftp/bulwark/internal/vfs"
 )
 
-// homeDirMode is the mode of home directories Bulwark creates: the
-// server's group may read (for backups), others get nothing.
-const homeDirMode = 0o750
+// homeDirMode is the mode of home directories Bulwark creates.
+const homeDirMode = vfs.DirMode
 
 func (a *app) userCmd() *cobra.Command {
 	cmd := &cobra.Command{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/bulwark-ftp/bulwark/internal/vfs"
 	"os"
 	"path/filepath"
 
@@ -11,11 +12,6 @@ import (
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/user"
 )
-
-// homeDirMode is the mode of a home directory Bulwark creates, as
-// `bulwark user add` and the first login create it: the server's group
-// may read (for backups), others get nothing.
-const homeDirMode = 0o750
 
 // passwords is the admin API's way to check and hash new passwords: with
 // the policy and the hasher of the login pipeline in force, which a reload
@@ -97,5 +93,5 @@ func (p passwords) CreateHome(dir string) error {
 	if !filepath.IsAbs(dir) {
 		return errors.New("home directory: not an absolute path")
 	}
-	return os.MkdirAll(dir, homeDirMode)
+	return os.MkdirAll(dir, vfs.DirMode)
 }

@@ -37,8 +37,12 @@ const (
 	maxPathLen = 4096
 )
 
+// DirMode is the mode of the directories Bulwark creates (homes, MKD,
+// shares): the server's group may read (for backups), others get nothing.
+const DirMode fs.FileMode = 0o750
+
 const (
-	dirPerm  fs.FileMode = 0o750
+	dirPerm  = DirMode
 	filePerm fs.FileMode = 0o640
 )
 
