@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/bulwark-ftp/bulwark/internal/vfs"
 	"os"
 	"path/filepath"
 
 	"github.com/bulwark-ftp/bulwark/internal/admin"
 	"github.com/bulwark-ftp/bulwark/internal/password"
 	"github.com/bulwark-ftp/bulwark/internal/user"
+	"github.com/bulwark-ftp/bulwark/internal/vfs"
 )
 
 // passwords is the admin API's way to check and hash new passwords: with

@@ -42,7 +42,7 @@ const (
 const DirMode fs.FileMode = 0o750
 
 const (
-	dirPerm  = DirMode
+	dirPerm              = DirMode
 	filePerm fs.FileMode = 0o640
 )
 
